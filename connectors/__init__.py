@@ -1,0 +1,1 @@
+"""Connector plugins, one package per system, each with its sandbox."""
