@@ -10,18 +10,18 @@ import click
 
 from engine import __version__
 
-# command name -> "module:attribute" (a click.Command)
-COMMANDS: dict[str, str] = {
-    "validate": "engine.cli.validate:validate",
-    "schema": "engine.cli.validate:schema",
-    "map": "engine.cli.mapping:map_command",
-    "run": "engine.cli.run:run",
-    "plan": "engine.cli.run:plan",
-    "backfill": "engine.cli.run:backfill",
-    "serve": "engine.cli.serve:serve",
-    "dlq": "engine.cli.dlq:dlq",
-    "sandbox": "engine.cli.sandbox:sandbox",
-    "paymatch": "engine.cli.paymatch:paymatch",
+# command name -> ("module:attribute" of a click.Command, one-line help shown by `iex --help`)
+COMMANDS: dict[str, tuple[str, str]] = {
+    "validate": ("engine.cli.validate:validate", "Check instance files, recipes and mappings; located errors."),
+    "schema": ("engine.cli.validate:schema", "Write the JSON Schemas for editors and CI."),
+    "map": ("engine.cli.mapping:map_command", "Evaluate a mapping on a sample record."),
+    "run": ("engine.cli.run:run", "Run the instance's integrations (on schedule, or --once)."),
+    "plan": ("engine.cli.run:plan", "Dry run: print every request that would be sent."),
+    "backfill": ("engine.cli.run:backfill", "Import historical records through the same flows."),
+    "serve": ("engine.cli.serve:serve", "Run schedules and receive webhooks."),
+    "dlq": ("engine.cli.dlq:dlq", "List, show and retry dead-lettered records."),
+    "sandbox": ("engine.cli.sandbox:sandbox", "Start a connector's sandbox API on loopback."),
+    "paymatch": ("engine.cli.paymatch:paymatch", "Reconcile a payout report against invoices."),
 }
 
 
@@ -30,11 +30,14 @@ class LazyGroup(click.Group):
         return sorted(COMMANDS)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
-        target = COMMANDS.get(name)
-        if target is None:
+        if name not in COMMANDS:
             return None
-        module, attr = target.split(":")
+        module, attr = COMMANDS[name][0].split(":")
         return getattr(importlib.import_module(module), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, COMMANDS[name][1]) for name in sorted(COMMANDS)])
 
 
 @click.group(cls=LazyGroup)
