@@ -1,0 +1,98 @@
+"""JSON for the state store: exact Decimals, canonical order, secrets masked.
+
+The standard ``json`` module cannot write a ``Decimal`` as a number, and writing it as a string
+would turn ``netAmount`` into text when a stored result is reused as ``steps.<name>``. So this
+module writes JSON itself: Decimals as their exact number text (``10.50`` stays ``10.50``), keys
+sorted, no whitespace. Reading uses ``parse_float=Decimal``, so a value round-trips exactly (an
+integral Decimal such as ``10`` comes back as the int ``10``, the same number).
+
+The same canonical text, unmasked, is what ``payload_hash`` hashes: two payloads with the same
+values hash the same whatever their key order or the Decimal's trailing zeros.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import Any
+
+from engine.secrets import Secret, mask
+
+
+def dumps(value: Any, *, masked: bool = True) -> str:
+    """Canonical JSON text of ``value``; every string (and key) passes through ``mask``."""
+    parts: list[str] = []
+    _write(value, parts, masked=masked, normalize=False)
+    return "".join(parts)
+
+
+def loads(text: str | None) -> Any:
+    """Parse stored JSON with numbers as Decimal (fractions) or int."""
+    if text is None:
+        return None
+    return json.loads(text, parse_float=Decimal)
+
+
+def payload_hash(value: Any) -> str:
+    """sha256 of the canonical JSON of ``value`` with Decimals normalised (``1.50`` == ``1.5``),
+    so a change of formatting in the source is not mistaken for a change of content."""
+    parts: list[str] = []
+    _write(value, parts, masked=False, normalize=True)
+    return hashlib.sha256("".join(parts).encode("utf-8")).hexdigest()
+
+
+def _string(text: str, masked: bool) -> str:
+    return json.dumps(mask(text) if masked else text, ensure_ascii=False)
+
+
+def _write(value: Any, out: list[str], *, masked: bool, normalize: bool) -> None:
+    if value is None:
+        out.append("null")
+    elif value is True:
+        out.append("true")
+    elif value is False:
+        out.append("false")
+    elif isinstance(value, str):
+        out.append(_string(value, masked))
+    elif isinstance(value, Decimal):
+        out.append(_decimal(value, normalize))
+    elif isinstance(value, int):
+        out.append(str(value))
+    elif isinstance(value, float):
+        raise TypeError("a float reached the state store; money and quantities must be Decimal")
+    elif isinstance(value, dict):
+        out.append("{")
+        for i, key in enumerate(sorted(value, key=str)):
+            if i:
+                out.append(",")
+            out.append(_string(str(key), masked))
+            out.append(":")
+            _write(value[key], out, masked=masked, normalize=normalize)
+        out.append("}")
+    elif isinstance(value, (list, tuple)):
+        out.append("[")
+        for i, item in enumerate(value):
+            if i:
+                out.append(",")
+            _write(item, out, masked=masked, normalize=normalize)
+        out.append("]")
+    elif isinstance(value, (datetime, date, time)):
+        out.append(_string(value.isoformat(), masked))
+    elif isinstance(value, Secret):
+        out.append(_string(str(value), masked=False))
+    else:
+        raise TypeError(f"cannot store a value of type {type(value).__name__} as JSON")
+
+
+def _decimal(value: Decimal, normalize: bool) -> str:
+    if not value.is_finite():
+        raise ValueError(f"cannot store the non-finite number {value}")
+    if normalize:
+        value = value.normalize()
+        text = format(value, "f")
+    else:
+        text = str(value)
+    # JSON allows no leading "+" and needs a digit before an exponent; str(Decimal) obeys both.
+    return text

@@ -1,0 +1,38 @@
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from engine.secrets import Secret
+from engine.state import codec
+
+
+def test_decimals_round_trip_exactly_and_keys_are_canonical():
+    value = {"b": Decimal("10.50"), "a": [Decimal("-0.005"), 3, "x"], "c": Decimal("1E+2")}
+    text = codec.dumps(value)
+    assert text.index('"a"') < text.index('"b"')
+    back = codec.loads(text)
+    assert back["b"] == Decimal("10.50") and str(back["b"]) == "10.50"
+    assert back["a"] == [Decimal("-0.005"), 3, "x"]
+    assert back["c"] == 100
+
+
+def test_registered_secrets_are_masked_in_strings_and_keys():
+    secret = Secret("tok-abcdef-123")
+    text = codec.dumps({"auth": f"Bearer {secret.reveal()}", secret.reveal(): 1, "s": secret})
+    assert "tok-abcdef-123" not in text
+    assert codec.loads(text)["auth"] == "Bearer ***"
+
+
+def test_payload_hash_ignores_key_order_and_trailing_zeros_but_not_values():
+    a = codec.payload_hash({"x": Decimal("1.50"), "y": "z"})
+    assert a == codec.payload_hash({"y": "z", "x": Decimal("1.5")})
+    assert a != codec.payload_hash({"y": "z", "x": Decimal("1.51")})
+
+
+def test_floats_and_unknown_types_are_refused_dates_become_iso_text():
+    with pytest.raises(TypeError, match="float"):
+        codec.dumps({"amount": 1.5})
+    with pytest.raises(TypeError, match="object"):
+        codec.dumps({"x": object()})
+    assert codec.loads(codec.dumps({"d": date(2024, 3, 1)})) == {"d": "2024-03-01"}
