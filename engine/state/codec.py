@@ -21,10 +21,11 @@ from typing import Any
 from engine.secrets import Secret, mask
 
 
-def dumps(value: Any, *, masked: bool = True) -> str:
-    """Canonical JSON text of ``value``; every string (and key) passes through ``mask``."""
+def dumps(value: Any, *, masked: bool = True, sort_keys: bool = True) -> str:
+    """Canonical JSON text of ``value``; every string (and key) passes through ``mask``.
+    ``sort_keys=False`` keeps the dict order (for files people read)."""
     parts: list[str] = []
-    _write(value, parts, masked=masked, normalize=False)
+    _write(value, parts, masked=masked, normalize=False, sort_keys=sort_keys)
     return "".join(parts)
 
 
@@ -47,7 +48,7 @@ def _string(text: str, masked: bool) -> str:
     return json.dumps(mask(text) if masked else text, ensure_ascii=False)
 
 
-def _write(value: Any, out: list[str], *, masked: bool, normalize: bool) -> None:
+def _write(value: Any, out: list[str], *, masked: bool, normalize: bool, sort_keys: bool = True) -> None:
     if value is None:
         out.append("null")
     elif value is True:
@@ -64,19 +65,19 @@ def _write(value: Any, out: list[str], *, masked: bool, normalize: bool) -> None
         raise TypeError("a float reached the state store; money and quantities must be Decimal")
     elif isinstance(value, dict):
         out.append("{")
-        for i, key in enumerate(sorted(value, key=str)):
+        for i, key in enumerate(sorted(value, key=str) if sort_keys else value):
             if i:
                 out.append(",")
             out.append(_string(str(key), masked))
             out.append(":")
-            _write(value[key], out, masked=masked, normalize=normalize)
+            _write(value[key], out, masked=masked, normalize=normalize, sort_keys=sort_keys)
         out.append("}")
     elif isinstance(value, (list, tuple)):
         out.append("[")
         for i, item in enumerate(value):
             if i:
                 out.append(",")
-            _write(item, out, masked=masked, normalize=normalize)
+            _write(item, out, masked=masked, normalize=normalize, sort_keys=sort_keys)
         out.append("]")
     elif isinstance(value, (datetime, date, time)):
         out.append(_string(value.isoformat(), masked))

@@ -1,0 +1,120 @@
+"""Keyed output files: rows written under an idempotency key, never twice.
+
+Each output row carries the key in the column ``iex_key``. Writing a key that is not in the file
+appends (cheap, the common case); writing a key that is already there replaces its rows through
+a temporary file and an atomic rename. A line cut short by a crash is dropped when the file is
+next opened, so the finder never mistakes half a write for a done one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import threading
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from connectors.files.numbers import format_number
+from engine.errors import DataError
+from engine.state import codec
+
+KEY_COLUMN = "iex_key"
+
+
+class KeyedFile:
+    """One output file (``.jsonl`` or ``.csv``) with the rows of every key it holds."""
+
+    def __init__(self, path: Path, *, delimiter: str = ",", decimal_comma: bool = False, encoding: str = "utf-8") -> None:
+        self.path = path
+        self.csv = path.suffix.lower() == ".csv"
+        self.delimiter = delimiter
+        self.decimal_comma = decimal_comma
+        self.encoding = encoding
+        self.lock = threading.Lock()
+        self.rows: list[dict[str, Any]] = []
+        self.header: list[str] = []
+        self._load()
+
+    def _load(self) -> None:
+        if not self.path.exists():
+            return
+        text = self.path.read_text(encoding=self.encoding)
+        if text and not text.endswith("\n"):
+            text = text[: text.rfind("\n") + 1]  # a line cut short by a crash
+            self._replace_with(text)
+        if self.csv:
+            reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=self.delimiter)
+            self.header = list(reader.fieldnames or [])
+            self.rows = list(reader)
+        else:
+            self.rows = [codec.loads(line) for line in text.splitlines() if line.strip()]
+
+    def rows_of(self, key: str) -> list[dict[str, Any]]:
+        return [row for row in self.rows if row.get(KEY_COLUMN) == key]
+
+    def write(self, key: str, records: list[dict[str, Any]]) -> None:
+        new = [{KEY_COLUMN: key, **record} for record in records]
+        for record in new:
+            for name, value in record.items():
+                if isinstance(value, (dict, list)) and self.csv:
+                    raise DataError(f"a CSV cell cannot hold a {type(value).__name__}", field_path=f"records[].{name}")
+        old = self.rows_of(key)
+        if old and [self._comparable(r) for r in old] == [self._comparable(r) for r in new]:
+            return  # the same rows again: nothing to write
+        columns = list(self.header)
+        for record in new:
+            columns += [name for name in record if name not in columns]
+        if old or (self.csv and columns != self.header):
+            self.rows = self._replace_rows(key, new)
+            self.header = columns
+            self._replace_with(self._render(self.rows, header=True))
+        else:
+            with open(self.path, "a", encoding=self.encoding, newline="") as out:
+                out.write(self._render(new, header=False))
+                out.flush()
+                os.fsync(out.fileno())
+            self.rows += new
+
+    def _replace_rows(self, key: str, new: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Every row, with the rows of ``key`` replaced where the first of them stood."""
+        rows: list[dict[str, Any]] = []
+        placed = False
+        for row in self.rows:
+            if row.get(KEY_COLUMN) != key:
+                rows.append(row)
+            elif not placed:
+                rows += new
+                placed = True
+        return rows if placed else rows + new
+
+    def _comparable(self, row: dict[str, Any]) -> dict[str, str]:
+        """A row as the file holds it (CSV reads back as text), to tell a repeat from a change."""
+        return {k: self._cell(v) if self.csv else codec.dumps(v) for k, v in row.items() if v not in (None, "")}
+
+    def _render(self, rows: list[dict[str, Any]], *, header: bool) -> str:
+        if not self.csv:
+            return "".join(codec.dumps(row, sort_keys=False) + "\n" for row in rows)
+        buffer = io.StringIO(newline="")
+        writer = csv.DictWriter(buffer, fieldnames=self.header, delimiter=self.delimiter, lineterminator="\n")
+        if header:
+            writer.writeheader()
+        for row in rows:
+            writer.writerow({k: self._cell(v) for k, v in row.items()})
+        return buffer.getvalue()
+
+    def _cell(self, value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, Decimal):
+            return format_number(value, decimal_comma=self.decimal_comma)
+        return str(value)
+
+    def _replace_with(self, text: str) -> None:
+        temp = self.path.with_name(f".{self.path.name}.tmp")
+        with open(temp, "w", encoding=self.encoding, newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temp, self.path)
