@@ -137,6 +137,7 @@ class FaultInjector:
         elif kind in ("500", "503"):
             await _json(send, int(kind), {"message": f"Injected HTTP {kind} (sandbox fault)", "fault": kind})
         elif kind == "drop":
+            await _drain(receive)  # an unread body would turn the cut into a TCP reset
             await _cut(send, 200, [])
         else:  # drop_after: let the effect happen, then lose the answer
             status, headers = await _run_swallowing(self.app, scope, receive)
@@ -217,6 +218,12 @@ async def _cut(send: Send, status: int, headers: list[tuple[bytes, bytes]]) -> N
     await send({"type": "http.response.start", "status": status,
                 "headers": [*kept, (b"content-length", b"4096")]})
     raise ConnectionCut("connection cut by the sandbox (fault injection)")
+
+
+async def _drain(receive: Receive) -> None:
+    message: Message = {"more_body": True}
+    while message.get("more_body") and message.get("type") != "http.disconnect":
+        message = await receive()
 
 
 async def _run_swallowing(app: ASGIApp, scope: Scope, receive: Receive) -> tuple[int, list[tuple[bytes, bytes]]]:
