@@ -1,0 +1,113 @@
+"""Caps that keep one template from eating the machine: sizes of what amplifying operations
+produce, format widths, integer sizes, and an evaluation deadline.
+
+The deadline lives in a ContextVar so parallel evaluations (threads, async tasks) each have
+their own. It is checked in every operation the sandbox intercepts (calls, attribute and item
+access, arithmetic); a single operation that could run long on its own (``2**10**9``) is refused
+before it starts by the size checks below.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from contextvars import ContextVar
+from decimal import Decimal
+from typing import Any
+
+MAX_ITEMS = 100_000          # characters of a string / items of a list made by *, +, %, join, ...
+MAX_OUTPUT = 1_000_000       # characters a template may render, weight of a value turned to text
+MAX_INT_BITS = 4096          # integers made by * and ** (about 1200 digits)
+MAX_FORMAT_WIDTH = 100       # width / precision in "%10s" and "{:10}"
+MAX_SOURCE = 20_000          # characters of one template
+MAX_NESTING = 40             # brackets nested inside one template
+EVAL_SECONDS = 1.0           # time one evaluation may take
+
+_deadline: ContextVar[float] = ContextVar("iex_expression_deadline", default=float("inf"))
+
+
+class Refused(Exception):
+    """The sandbox refused an operation (a float in arithmetic, a disallowed method). The message
+    says what was refused and what to do instead."""
+
+
+class LimitExceeded(Refused):
+    """A cap was hit. The message says which cap and what to do instead."""
+
+
+def start_clock() -> Any:
+    """Start the deadline for one evaluation; returns the token for ``stop_clock``."""
+    return _deadline.set(time.monotonic() + EVAL_SECONDS)
+
+
+def stop_clock(token: Any) -> None:
+    _deadline.reset(token)
+
+
+def tick() -> None:
+    """Called from every intercepted operation."""
+    if time.monotonic() > _deadline.get():
+        raise LimitExceeded(f"evaluation took longer than {EVAL_SECONDS:g} s")
+
+
+def check_length(length: int, what: str) -> None:
+    if length > MAX_ITEMS:
+        raise LimitExceeded(f"{what} would have {length} items or characters (limit {MAX_ITEMS})")
+
+
+def check_int(value: int, what: str) -> None:
+    if value.bit_length() > MAX_INT_BITS:
+        raise LimitExceeded(f"{what} would be an integer larger than {MAX_INT_BITS} bits")
+
+
+def weight(value: Any, limit: int = MAX_OUTPUT) -> int:
+    """Roughly how many characters ``value`` becomes as text; stops counting past ``limit`` so
+    the cost is bounded even for lists that repeat the same big item many times."""
+    total = 0
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            total += len(item)
+        elif isinstance(item, dict):
+            total += 2 + len(item)
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            total += 2 + len(item)
+            stack.extend(item)
+        else:
+            total += 8
+        if total > limit:
+            return total
+    return total
+
+
+def check_weight(value: Any, what: str) -> None:
+    if weight(value) > MAX_OUTPUT:
+        raise LimitExceeded(f"{what} would be larger than {MAX_OUTPUT} characters")
+
+
+_NUMBERS = re.compile(r"\d+")
+_PERCENT_SPEC = re.compile(r"%(?:\([^)]*\))?([-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?)[hlL]?([a-zA-Z%])")
+
+
+def check_format_spec(spec: str, what: str) -> None:
+    """Refuse widths and precisions above MAX_FORMAT_WIDTH, and nested or ``*`` widths."""
+    if "{" in spec or "*" in spec:
+        raise LimitExceeded(f"{what}: computed widths are not allowed")
+    for number in _NUMBERS.findall(spec):
+        if len(number) > 4 or int(number) > MAX_FORMAT_WIDTH:
+            raise LimitExceeded(f"{what}: width {number} is above the limit of {MAX_FORMAT_WIDTH}")
+
+
+def check_percent_format(template: str, args: Any) -> None:
+    """Checks for ``"%10s" % x``: widths, and no float conversions of amounts (``%f`` turns a
+    Decimal into a float and rounds it wrongly; use round_money or ``'{:.2f}'.format(x)``)."""
+    values = args if isinstance(args, tuple) else tuple(args.values()) if isinstance(args, dict) else (args,)
+    for flags, conversion in _PERCENT_SPEC.findall(template):
+        check_format_spec(flags, "% formatting")
+        if conversion in "eEfFgGdiu" and any(isinstance(v, Decimal | float) for v in values):
+            raise LimitExceeded(
+                f"'%{conversion}' turns amounts into floats; use round_money(x) or '{{:.2f}}'.format(x)"
+            )

@@ -1,0 +1,118 @@
+"""JMESPath selectors: where a field *selects* data (``$each`` in mappings, ``key`` in flows).
+
+Compiled once with ``jmespath.compile``. Decimals count as JMESPath numbers, ``to_number``
+gives Decimal instead of float, and ``to_string`` writes Decimals exactly.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import jmespath
+from jmespath import exceptions as jp_errors
+from jmespath import functions as jp_functions
+
+from engine.errors import DataError
+from engine.expressions.errors import ExpressionError
+from engine.helpers.jsontext import dumps as json_dumps
+
+
+class _IexFunctions(jp_functions.Functions):
+    """JMESPath's built-in functions, made Decimal-aware."""
+
+    def _get_allowed_pytypes(self, types: Any) -> Any:
+        allowed, subtypes = super()._get_allowed_pytypes(types)
+        if "float" in allowed:
+            allowed = [*allowed, "Decimal"]
+        subtypes = [(*s, "Decimal") if "float" in s else s for s in subtypes]
+        return allowed, subtypes
+
+    def _convert_to_jmespath_type(self, pyobject: Any) -> str:
+        return "number" if pyobject == "Decimal" else super()._convert_to_jmespath_type(pyobject)
+
+    @jp_functions.signature({"types": []})
+    def _func_to_number(self, arg: Any) -> Any:
+        if isinstance(arg, bool) or arg is None or isinstance(arg, list | dict):
+            return None
+        if isinstance(arg, int | Decimal):
+            return arg
+        if isinstance(arg, float):
+            return Decimal(repr(arg))
+        try:
+            number = Decimal(str(arg).strip())
+        except InvalidOperation:
+            return None
+        if not number.is_finite():
+            return None
+        return int(number) if number == number.to_integral_value() and "." not in str(arg) else number
+
+    @jp_functions.signature({"types": []})
+    def _func_to_string(self, arg: Any) -> str:
+        if isinstance(arg, str):
+            return arg
+        if isinstance(arg, Decimal):
+            return format(arg, "f")
+        return json_dumps(arg)
+
+
+_OPTIONS = jmespath.Options(custom_functions=_IexFunctions())
+
+
+class Selector:
+    """A compiled JMESPath expression."""
+
+    __slots__ = ("source", "_compiled")
+
+    def __init__(self, source: str, compiled: Any) -> None:
+        self.source = source
+        self._compiled = compiled
+
+    def search(self, data: Any) -> Any:
+        """Apply the selector; a type error in a function is a DataError naming the selector."""
+        try:
+            return self._compiled.search(data, options=_OPTIONS)
+        except jp_errors.JMESPathError as exc:
+            raise DataError(f"selector {self.source!r}: {_short(str(exc))}") from None
+        except (TypeError, ValueError, ArithmeticError) as exc:
+            raise DataError(f"selector {self.source!r}: {_short(str(exc))}") from None
+
+    def __repr__(self) -> str:
+        return f"Selector({self.source!r})"
+
+
+_cache: dict[str, Selector] = {}
+
+
+def compile_selector(source: str) -> Selector:
+    """Compile a JMESPath selector. Templates (``{{``) are refused: selectors select, Jinja
+    computes."""
+    if not isinstance(source, str) or not source.strip():
+        raise ExpressionError("a selector must be a non-empty JMESPath expression", source=None)
+    cached = _cache.get(source)
+    if cached is not None:
+        return cached
+    if "{{" in source or "{%" in source:
+        col = min(i for i in (source.find("{{"), source.find("{%")) if i >= 0) + 1
+        raise ExpressionError(
+            "a selector is plain JMESPath, not a template: remove the {{ }} "
+            "(e.g. record.line_items)", 1, col, source,
+        )
+    try:
+        compiled = jmespath.compile(source)
+    except jp_errors.ParseError as exc:
+        col = (exc.lex_position or 0) + 1
+        raise ExpressionError(f"JMESPath syntax error: {exc.msg}", 1, col, source) from None
+    except jp_errors.JMESPathError as exc:
+        raise ExpressionError(f"JMESPath error: {_short(str(exc))}", 1, 1, source) from None
+    except RecursionError:
+        raise ExpressionError("JMESPath expression is nested too deeply", 1, 1, source) from None
+    selector = Selector(source, compiled)
+    if len(_cache) < 4096:
+        _cache[source] = selector
+    return selector
+
+
+def _short(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[:limit] + "..."

@@ -1,0 +1,86 @@
+"""The few general helpers mappings really need: text, whole numbers, first non-empty value."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from jinja2 import Undefined
+
+from engine.errors import DataError
+
+
+def _is_missing(value: Any) -> bool:
+    # Jinja's Undefined (a missing last attribute) counts as missing; comparing it would raise.
+    if isinstance(value, Undefined):
+        return True
+    return value is None or (isinstance(value, str) and value == "")
+
+
+def coalesce(*values: Any) -> Any:
+    """The first value that is neither None, "" nor undefined (webshops send "" for empty
+    fields); None when there is none."""
+    for value in values:
+        if not _is_missing(value):
+            return value
+    return None
+
+
+def first(values: Any) -> Any:
+    """The first item of a list, None for an empty list or None."""
+    if values is None:
+        return None
+    for value in values:
+        return value
+    return None
+
+
+def to_str(value: Any) -> str:
+    """Text for an API: None is "", a Decimal is written without exponent (1E+2 -> "100"),
+    True/False are "true"/"false"."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
+        if not value.is_finite() or abs(value.adjusted()) > 100:
+            raise DataError(f"to_str(): {value} cannot be written as a plain number")
+        return format(value, "f")
+    if isinstance(value, float):
+        raise DataError("to_str(): floats are not allowed for money; use money(...)")
+    return str(value)
+
+
+def to_int(value: Any) -> int:
+    """A whole number from an int, an integral Decimal ("3.0" is 3) or digits; "3.5" is refused
+    instead of being cut to 3."""
+    if isinstance(value, bool):
+        raise DataError("to_int(): expected a number, got bool")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        raise DataError("to_int(): floats are not allowed; pass a string or Decimal")
+    if isinstance(value, str | Decimal):
+        try:
+            number = Decimal(value.strip() if isinstance(value, str) else value)
+        except ArithmeticError:
+            number = None
+        if number is not None and number.is_finite() and number.adjusted() < 30:
+            if number == number.to_integral_value():
+                return int(number)
+            raise DataError(f"to_int(): {number} is not a whole number")
+    shown = value if isinstance(value, str) and len(value) <= 40 else type(value).__name__
+    raise DataError(f"to_int(): {shown!r} is not a whole number")
+
+
+def truncate_to(value: Any, length: int) -> Any:
+    """Cut text to at most ``length`` characters (e-conomic field limits); None stays None."""
+    if value is None:
+        return None
+    return to_str(value)[: max(int(length), 0)]
+
+
+def digits(value: Any) -> str:
+    """Only the digits: "+45 12 34-56 78" -> "4512345678"."""
+    return re.sub(r"\D", "", to_str(value))
