@@ -108,8 +108,9 @@ class EconomicApi:
         base_url = str(settings.get("base_url") or REAL_REST_URL).rstrip("/")
         fingerprint = agreement_fingerprint(grant)
         limits = dict(settings.get("rate_limit") or {})
+        # One budget per agreement (and per host: each sandbox on loopback is its own agreement).
         budget = ratelimit.budget(
-            f"economic:{fingerprint}",
+            f"economic:{fingerprint}" if not is_loopback(base_url) else f"economic:{fingerprint}@{base_url}",
             rate=float(limits.get("requests_per_second", 10)),
             burst=int(limits.get("burst", 20)),
             daily_limit=int(limits.get("daily_limit", 50000)),
