@@ -66,20 +66,27 @@ class Response:
     """What came back: status, headers, body. ``json()`` keeps fractions exact (Decimal)."""
 
     def __init__(self, raw: httpx.Response, method: str) -> None:
+        self._raw = raw
         self.status: int = raw.status_code
         self.headers: Mapping[str, str] = raw.headers
-        self.content: bytes = raw.content
-        self.text: str = raw.text
         self.url: str = str(raw.url)
         self.method: str = method
+
+    @property
+    def content(self) -> bytes:
+        return self._raw.content
+
+    @property
+    def text(self) -> str:
+        return self._raw.text
 
     def json(self) -> Any:
         try:
             return jsonlib.loads(self.text, parse_float=Decimal)
-        except ValueError as exc:
+        except jsonlib.JSONDecodeError as exc:
             raise IexSystemError(
                 f"{self.method} {mask(self.url)} answered HTTP {self.status} with a body that is not JSON "
-                f"({exc.msg} at char {exc.pos if hasattr(exc, 'pos') else '?'}): {_excerpt(self.text)}"
+                f"({exc.msg} at char {exc.pos}): {_excerpt(self.text)}"
             ) from None
 
     def __repr__(self) -> str:
@@ -227,6 +234,9 @@ class HttpClient:
                 self.log.debug("%s %s failed to connect: %s", method, mask(url), type(exc).__name__)
                 raise _Retry(backoff, TransientError(
                     f"{self.name}: cannot connect for {where} ({_why(exc)})", details={"maybe_applied": False}))
+            except (httpx.LocalProtocolError, httpx.UnsupportedProtocol) as exc:
+                # Our request is malformed (a bad header value, say): repeating will not help.
+                raise IexSystemError(f"{self.name}: cannot send {where}: {_why(exc)}") from None
             except httpx.TransportError as exc:
                 self.log.debug("%s %s transport error: %s", method, mask(url), type(exc).__name__)
                 raise self._unclear(idempotent, backoff, where, _why(exc)) from None

@@ -124,6 +124,10 @@ class FaultInjector:
                 await self.app(scope, receive, send)
             return
         kind, config = self._next(scope["method"], path)
+        if config.latency_ms or kind == "slow":
+            # A slow server has the request in hand: a client that gives up meanwhile does not
+            # undo it, so read the body now and hand it to the app after the wait.
+            receive = await _buffered(receive)
         if config.latency_ms:
             await asyncio.sleep(config.latency_ms / 1000)
         if kind is None:
@@ -218,6 +222,23 @@ async def _cut(send: Send, status: int, headers: list[tuple[bytes, bytes]]) -> N
     await send({"type": "http.response.start", "status": status,
                 "headers": [*kept, (b"content-length", b"4096")]})
     raise ConnectionCut("connection cut by the sandbox (fault injection)")
+
+
+async def _buffered(receive: Receive) -> Receive:
+    """Read the whole request body now; the returned ``receive`` replays it once."""
+    chunks: list[bytes] = []
+    message: Message = {"more_body": True}
+    while message.get("more_body"):
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+    replay: list[Message] = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+
+    async def buffered() -> Message:
+        return replay.pop() if replay else await receive()
+
+    return buffered
 
 
 async def _drain(receive: Receive) -> None:

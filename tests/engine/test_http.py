@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
 from decimal import Decimal
 from email.utils import format_datetime
@@ -18,6 +20,7 @@ from starlette.routing import Route
 from engine.connector import Runtime
 from engine.errors import ConfigError, DataError, IexSystemError, RateLimitedError, TransientError
 from engine.http import HttpClient, dumps, endpoint_key
+from engine.ratelimit import RateBudget
 from engine.sandbox import FaultConfig, serve_in_thread, with_faults
 from engine.secrets import Secret
 
@@ -290,3 +293,30 @@ def test_non_json_answer_is_a_system_error(server) -> None:
 def test_endpoint_key() -> None:
     assert endpoint_key("get", "/invoices/drafts/12/lines/3") == "GET /invoices/drafts/{id}/lines/{id}"
     assert endpoint_key("POST", "/products/SKU-12") == "POST /products/SKU-12"
+
+
+def test_read_timeout_on_post_is_not_retried_and_the_effect_arrives(target) -> None:
+    app = with_faults(target.app(), FaultConfig(fault_rate=1.0, kinds=("slow",), slow_ms=1500))
+    with serve_in_thread(app) as srv:
+        client, waits = make_client(srv.url, timeout=0.3)
+        with pytest.raises(TransientError, match="ReadTimeout.*may have been applied"):
+            client.post("items", json={"order": 7})
+        assert waits == []
+        for _ in range(100):  # the server still has it in hand: wait for it to land
+            if target.created:
+                break
+            threading.Event().wait(0.05)
+    assert target.created == [{"order": 7}]
+
+
+def test_shared_budget_across_threads(server, target) -> None:
+    shared = RateBudget("shop-test-threads", max_concurrency=2, daily_limit=12)
+    runtime = Runtime()
+    client, _ = make_client(server.url, runtime, budget=shared)
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        results = list(pool.map(lambda i: client.get(f"items/{i}").status, range(12)))
+    assert results == [200] * 12
+    assert runtime.metrics["http.shop.GET /items/{id}"] == 12
+    with pytest.raises(RateLimitedError, match="daily limit of 12 calls"):
+        client.get("items")
+    assert target.hits["GET"] == 12  # the 13th was never sent
