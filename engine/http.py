@@ -201,7 +201,7 @@ class HttpClient:
         if idempotent is None:
             idempotent = method in SAFE_METHODS or any(k.lower() == "idempotency-key" for k in merged)
         endpoint = endpoint_key(method, self._endpoint_path(url))
-        where = f"{method} {self._endpoint_path(url)}"
+        where = mask(f"{method} {self._endpoint_path(url)}")
 
         for attempt in itertools.count():
             try:
