@@ -15,15 +15,18 @@ lives in memory: a restarted process starts the day at zero.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
+from typing import Any
 
 from engine.errors import IexSystemError, RateLimitedError
 
 DAY = 86400
+log = logging.getLogger("iex.ratelimit")
 
 
 class RateBudget:
@@ -41,23 +44,28 @@ class RateBudget:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if rate is not None and rate <= 0:
-            raise IexSystemError(f"rate budget {name}: rate must be positive, not {rate}")
-        if burst < 1 or (daily_limit is not None and daily_limit < 1) or (max_concurrency is not None and max_concurrency < 1):
-            raise IexSystemError(f"rate budget {name}: burst, daily_limit and max_concurrency must be at least 1")
         self.name = name
-        self.rate = rate
-        self.burst = burst
-        self.daily_limit = daily_limit
-        self.max_concurrency = max_concurrency
         self._clock = clock
         self._sleep = sleep
-        self._lock = threading.Lock()
-        self._tokens = float(burst)
+        self._lock = threading.Condition()
+        self._in_flight = 0
         self._refilled_at = clock()
         self._day = self._day_of(self._refilled_at)
         self._used_today = 0
-        self._in_flight = threading.BoundedSemaphore(max_concurrency) if max_concurrency else None
+        self.configure(rate=rate, burst=burst, daily_limit=daily_limit, max_concurrency=max_concurrency)
+        self._tokens = float(self.burst)
+
+    def configure(self, *, rate: float | None, burst: int, daily_limit: int | None,
+                  max_concurrency: int | None) -> None:
+        """Set the limits (again). Today's count, the tokens and calls in flight are kept."""
+        if rate is not None and rate <= 0:
+            raise IexSystemError(f"rate budget {self.name}: rate must be positive, not {rate}")
+        if burst < 1 or (daily_limit is not None and daily_limit < 1) or (max_concurrency is not None and max_concurrency < 1):
+            raise IexSystemError(f"rate budget {self.name}: burst, daily_limit and max_concurrency must be at least 1")
+        with self._lock:
+            self.rate, self.burst = rate, burst
+            self.daily_limit, self.max_concurrency = daily_limit, max_concurrency
+            self._lock.notify_all()
 
     @property
     def config(self) -> dict[str, object]:
@@ -73,16 +81,18 @@ class RateBudget:
     @contextmanager
     def slot(self) -> Iterator[None]:
         """Wait for a concurrency slot and a token; count the call against today's limit."""
-        if self._in_flight is not None:
-            self._in_flight.acquire()
+        with self._lock:
+            self._lock.wait_for(lambda: self.max_concurrency is None or self._in_flight < self.max_concurrency)
+            self._in_flight += 1
         try:
             wait = self._reserve()
             if wait > 0:
                 self._sleep(wait)
             yield
         finally:
-            if self._in_flight is not None:
-                self._in_flight.release()
+            with self._lock:
+                self._in_flight -= 1
+                self._lock.notify()
 
     def _reserve(self) -> float:
         """Count the call and take a token; return how long to wait for it. Tokens may go
@@ -115,24 +125,24 @@ class RateBudget:
         return int(now // DAY)
 
     def __repr__(self) -> str:
-        return f"RateBudget({self.name!r}, rate={self.rate}, burst={self.burst}, daily_limit={self.daily_limit}, max_concurrency={self.max_concurrency})"
+        return f"RateBudget({self.name!r}, {self.config})"
 
 
 _budgets: dict[str, RateBudget] = {}
 _budgets_lock = threading.Lock()
 
 
-def budget(name: str, **config: object) -> RateBudget:
-    """The process-wide budget called ``name``, created on first use with ``config``. Asking
-    again with a different config is a bug (two views of one account's limits) and is refused."""
+def budget(name: str, **config: Any) -> RateBudget:
+    """The process-wide budget called ``name``, created on first use with ``config``. Asked
+    again with other limits (an instance file reloaded by ``iex serve``), the shared budget takes
+    the new limits and keeps today's count."""
     with _budgets_lock:
         existing = _budgets.get(name)
         if existing is None:
-            existing = _budgets[name] = RateBudget(name, **config)  # type: ignore[arg-type]
+            existing = _budgets[name] = RateBudget(name, **config)
             return existing
     limits = {k: v for k, v in config.items() if k in existing.config}
-    conflicting = {k: v for k, v in limits.items() if existing.config[k] != v}
-    if conflicting:
-        raise IexSystemError(
-            f"rate budget {name} already exists with {existing.config}; asked again with {conflicting}")
+    if any(existing.config[k] != v for k, v in limits.items()):
+        log.info("rate budget %s: limits changed from %s to %s", name, existing.config, limits)
+        existing.configure(**{**existing.config, **limits})  # type: ignore[arg-type]
     return existing

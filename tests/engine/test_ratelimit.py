@@ -100,8 +100,19 @@ def test_shared_by_name() -> None:
     assert a is b
     assert budget("economic:test-agreement-1") is a
     assert budget("economic:test-agreement-2", daily_limit=50000) is not a
-    with pytest.raises(IexSystemError, match="already exists"):
-        budget("economic:test-agreement-1", daily_limit=10)
+
+
+def test_asking_with_new_limits_reconfigures_and_keeps_the_count() -> None:
+    t = FakeTime()
+    shared = budget("economic:test-agreement-3", daily_limit=3, clock=t.clock, sleep=t.sleep)
+    for _ in range(2):
+        with shared.slot():
+            pass
+    again = budget("economic:test-agreement-3", daily_limit=2)
+    assert again is shared and again.daily_limit == 2
+    with pytest.raises(RateLimitedError):
+        with again.slot():
+            pass
 
 
 def test_bad_config_is_refused() -> None:
