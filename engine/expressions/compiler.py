@@ -60,13 +60,17 @@ class Compiled:
         self._is_expression = is_expression
         self._paths = paths
 
-    def evaluate(self, context: Mapping[str, Any], *, field_path: str | None = None) -> Any:
+    def evaluate(self, context: Mapping[str, Any], *, field_path: str | None = None,
+                 missing_ok: bool = False) -> Any:
         """Evaluate in ``context`` (record, settings, steps, key, mapping-local names). Errors
-        are DataError (the data does not fit) or IexSystemError (the template was refused)."""
+        are DataError (the data does not fit) or IexSystemError (the template was refused).
+        ``field_path`` names the target field in errors; with ``missing_ok`` a single expression
+        whose last name is missing (``record.meta.ean`` without ``ean``) gives None."""
         if self._template is None:
             return self.source
         if self._is_expression:
-            return run_expression(self._template, context, self.source, self._paths, field_path)
+            return run_expression(self._template, context, self.source, self._paths, field_path,
+                                  missing_ok)
         return run_template(self._template, context, self.source, self._paths, field_path)
 
     def references(self) -> set[str]:

@@ -25,7 +25,7 @@ DECIMAL_CONTEXT = decimal.Context(
 
 
 def run_expression(template: Any, context: Mapping[str, Any], source: str, paths: tuple[Path, ...],
-                   field_path: str | None) -> Any:
+                   field_path: str | None, missing_ok: bool = False) -> Any:
     """Evaluate a single-expression template and return its native value."""
     token = limits.start_clock()
     try:
@@ -34,6 +34,8 @@ def run_expression(template: Any, context: Mapping[str, Any], source: str, paths
             for _ in template.root_render_func(ctx):
                 pass
             result = ctx.vars["result"]
+            if missing_ok and isinstance(result, Undefined):
+                return None
             _reject_undefined(result)
             return result
     except Exception as exc:  # noqa: BLE001 - every failure becomes a located iex error

@@ -77,8 +77,43 @@ class Selector:
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise DataError(f"selector {self.source!r}: {_short(str(exc))}") from None
 
+    def references(self) -> set[str]:
+        """Dotted names the selector reads from the root of the data (as Compiled.references):
+        "record.line_items" for ``record.line_items[?quantity > `0`]``."""
+        return {".".join(chain) for chain in _root_chains(self._compiled.parsed) if chain}
+
     def __repr__(self) -> str:
         return f"Selector({self.source!r})"
+
+
+_BASE_FIRST = {"projection", "filter_projection", "index_expression", "flatten", "value_projection",
+               "pipe"}
+_ALL_CHILDREN = {"function_expression", "or_expression", "and_expression", "not_expression",
+                 "comparator", "multi_select_list", "multi_select_dict", "key_val_pair"}
+
+
+def _root_chains(node: dict) -> list[tuple[str, ...]]:
+    kind = node.get("type")
+    children = node.get("children", [])
+    if kind == "field":
+        return [(node["value"],)]
+    if kind == "subexpression":
+        chain: list[str] = []
+        for child in children:
+            if child.get("type") == "field":
+                chain.append(child["value"])
+                continue
+            if child.get("type") == "index_expression":
+                head = child["children"][0] if child.get("children") else {}
+                if head.get("type") == "field":
+                    chain.append(head["value"])
+            break
+        return [tuple(chain)] if chain else []
+    if kind in _BASE_FIRST and children:
+        return _root_chains(children[0])
+    if kind in _ALL_CHILDREN:
+        return [chain for child in children for chain in _root_chains(child)]
+    return []
 
 
 _cache: dict[str, Selector] = {}
@@ -101,8 +136,10 @@ def compile_selector(source: str) -> Selector:
     try:
         compiled = jmespath.compile(source)
     except jp_errors.ParseError as exc:
-        col = (exc.lex_position or 0) + 1
-        raise ExpressionError(f"JMESPath syntax error: {exc.msg}", 1, col, source) from None
+        offset = exc.lex_position or 0
+        line = source.count("\n", 0, offset) + 1
+        col = offset - (source.rfind("\n", 0, offset) + 1) + 1
+        raise ExpressionError(f"JMESPath syntax error: {exc.msg}", line, col, source) from None
     except jp_errors.JMESPathError as exc:
         raise ExpressionError(f"JMESPath error: {_short(str(exc))}", 1, 1, source) from None
     except RecursionError:
