@@ -77,13 +77,22 @@ class Runtime:
         self.cache: dict[str, Any] = {}
         self.metrics: Counter[str] = Counter()
         self.log = logger or logging.getLogger("iex")
+        self._clients: list[Any] = []
 
     def http(self, base_url: str, **options: Any) -> Any:
         """A configured ``engine.http.HttpClient`` (timeouts, retries, Retry-After, rate budget,
-        secret masking, plan mode). Every HTTP call a connector makes goes through it."""
+        secret masking, plan mode). Every HTTP call a connector makes goes through it. Keep the
+        client for the connector's lifetime: each one holds a connection pool, closed by close()."""
         from engine.http import HttpClient
 
-        return HttpClient(base_url, runtime=self, **options)
+        client = HttpClient(base_url, runtime=self, **options)
+        self._clients.append(client)
+        return client
+
+    def close(self) -> None:
+        """Close every HTTP client lent during the run."""
+        while self._clients:
+            self._clients.pop().close()
 
 
 class _Declared:
