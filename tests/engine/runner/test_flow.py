@@ -1,0 +1,130 @@
+"""Concurrency, the webhook inbox, dead-letter retry, and the files connector through a flow."""
+
+import random
+import time
+from decimal import Decimal
+
+from engine.errors import DataError
+from engine.runner import Runner
+from engine.state import LedgerStatus, StepKey
+
+
+def run(instance, store, concurrency=1, **kw):
+    return Runner(instance, store, concurrency=concurrency, progress=False).run(**kw)
+
+
+def test_same_concurrency_key_runs_in_source_order_and_the_cursor_ends_at_the_last(box, store, kit, monkeypatch):
+    box.source = [{"id": i, "customer": i % 3, "total": Decimal(i)} for i in range(1, 41)]
+    from tests.engine.runner.conftest import FakeConnector
+    real = FakeConnector.create.fn
+
+    def jittery(self, data, ctx):
+        time.sleep(random.random() / 500)
+        return real(self, data, ctx)
+
+    monkeypatch.setattr(FakeConnector.create, "fn", jittery)
+    instance = kit.instance(box, [kit.flow(concurrency_key="{{ record.customer }}")])
+    summary = run(instance, store, concurrency=4)
+    assert summary.total("done") == 40 and box.sends == 40
+    by_customer = {}
+    for record_id in box.order:
+        by_customer.setdefault(record_id % 3, []).append(record_id)
+    assert all(ids == sorted(ids) for ids in by_customer.values())
+    assert store.get_cursor("webshop", "orders") == {"next": 40}
+
+
+def test_record_by_webhook_and_by_poll_has_one_effect(box, store, kit):
+    box.source = [{"id": 7, "total": Decimal("70.00")}]
+    store.inbox_add("webshop", "orders", "7", {"id": 7, "total": Decimal("70.00")})
+    summary = run(kit.instance(box), store, concurrency=4)
+    assert box.sends == 1 and len(box.effects) == 1
+    assert summary.total("done") == 1 and summary.total("already_done") == 1
+    assert store.inbox_pending("webshop", "orders") == []
+
+
+def test_inbox_only_run_does_not_poll(box, store, kit):
+    box.source = [{"id": 1, "total": Decimal(1)}]
+    store.inbox_add("webshop", "orders", "9", {"id": 9, "total": Decimal(9)})
+    run(kit.instance(box), store, poll=False)
+    assert list(box.effects) == ["webshop/orders/9/send"]
+
+
+def test_dlq_retry_resends_from_the_failed_step_only(box, store, kit):
+    box.source = [{"id": 1, "total": Decimal(1)}, {"id": 2, "total": Decimal(2)}]
+    steps = [kit.step("customer"), kit.step("invoice")]
+    instance = kit.instance(box, [kit.flow(steps)])
+    box.fail[2] = DataError("product 2 does not exist in e-conomic", field_path="lines[0].product")
+    box.once.add(2)
+    run(instance, store)
+    # customer of record 2 failed; invoice never ran
+    [letter] = store.dead_letters()
+    assert (letter.record_key, letter.step) == ("2", "customer")
+    sends = box.sends
+    summary = Runner(instance, store, progress=False).retry([letter])
+    assert box.sends == sends + 2                     # customer and invoice for record 2, nothing else
+    assert summary.flows["webshop/orders"].done == {"customer": 1, "invoice": 1}
+    assert store.dead_letters() == [] and store.get_dead_letter(letter.id).retried
+    assert store.ledger_get(StepKey("webshop", "orders", "2", "invoice")).status is LedgerStatus.DONE
+
+
+def test_dlq_retry_of_a_later_step_keeps_earlier_results(box, store, kit):
+    box.source = [{"id": 3, "total": Decimal(3)}]
+    steps = [kit.step("customer"),
+             kit.step("invoice", fields={"id": "{{ record.id }}", "customer": "{{ steps.customer.number }}"})]
+    instance = kit.instance(box, [kit.flow(steps)])
+    from tests.engine.runner.conftest import FakeConnector
+    calls = []
+    real = FakeConnector.create.fn
+
+    def failing_invoice(self, data, ctx):
+        calls.append(ctx.idempotency_key)
+        if ctx.idempotency_key.endswith("/invoice") and len(calls) == 2:
+            raise DataError("layout missing")
+        return real(self, data, ctx)
+
+    FakeConnector.create.fn = failing_invoice
+    try:
+        run(instance, store)
+        [letter] = store.dead_letters()
+        assert letter.step == "invoice"
+        Runner(instance, store, progress=False).retry([letter])
+    finally:
+        FakeConnector.create.fn = real
+    assert calls == ["webshop/orders/3/customer", "webshop/orders/3/invoice", "webshop/orders/3/invoice"]
+    assert box.effects["webshop/orders/3/invoice"]["data"] == {"id": 3, "customer": 1}
+
+
+def test_failing_retry_makes_a_new_letter(box, store, kit):
+    box.source = [{"id": 5, "total": Decimal(5)}]
+    box.fail[5] = DataError("still wrong")
+    instance = kit.instance(box)
+    run(instance, store)
+    [first] = store.dead_letters()
+    Runner(instance, store, progress=False).retry([first])
+    [second] = store.dead_letters()
+    assert second.id != first.id and store.get_dead_letter(first.id).retried
+
+
+def test_files_malformed_row_is_dead_lettered_with_file_and_line(box, store, kit, tmp_path):
+    from tests.engine.runner.conftest import Conn, Flow, Source
+    from engine.expressions import compile_selector
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "orders.csv").write_text("id;total\n1;10,00\n2;x\n3;5,5\n", encoding="cp1252")
+    flow = Flow(name="orders", source=Source("shop", "records", {"key_field": "id", "numeric_fields": ["total"]}),
+                steps=(kit.step(),), key=compile_selector("id"))
+    instance = kit.instance(box, [flow])
+    integration = instance.integrations["webshop"]
+    integration.connections["shop"] = Conn("shop", "files", {"folder": str(folder), "delimiter": ";",
+                                                              "decimal_comma": True, "encoding": "cp1252"})
+    summary = run(instance, store)
+    assert summary.flows["webshop/orders"].dead == {"data": 1} and box.sends == 2
+    [letter] = store.dead_letters()
+    assert (letter.record_key, letter.step) == ("2", "(read)")
+    assert letter.message == "orders.csv:3: 'x' is not a number in decimal-comma notation (like 1.234,50)"
+    assert letter.field_path == "total"
+    assert (folder / "orders.csv").exists()          # settled, moved when the next read starts
+    run(instance, store)
+    assert (folder / "failed" / "orders.csv").exists() and box.sends == 2
+    retry = Runner(instance, store, progress=False).retry([letter])
+    assert "nothing to retry" in retry.messages[0]
