@@ -11,6 +11,7 @@ size and nesting depth.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
@@ -115,9 +116,21 @@ def parse_path(text: str) -> JsonPath:
         elif m.group(2) is not None:
             parts.append(int(m.group(2)))
         else:
-            parts.append(m.group(3)[1:-1].encode().decode("unicode_escape"))
+            parts.append(ast.literal_eval(m.group(3)))
         pos = m.end()
     return tuple(parts)
+
+
+def value_at(data: Any, path: JsonPath) -> Any:
+    """The value at ``path`` inside plain data, or None when the path does not exist."""
+    for part in path:
+        if isinstance(data, dict) and isinstance(part, str) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and not isinstance(part, bool) and 0 <= part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
 
 
 class Document:
@@ -132,6 +145,10 @@ class Document:
 
     def has(self, path: JsonPath | str) -> bool:
         return _as_path(path) in self._values
+
+    def get(self, path: JsonPath | str) -> Any:
+        """The value at ``path``, or None when it does not exist."""
+        return value_at(self.data, _as_path(path))
 
     def position(self, path: JsonPath | str, *, key: bool = False) -> tuple[int, int]:
         """1-based (line, col) of the value at ``path`` (of its key when ``key``). A path that
