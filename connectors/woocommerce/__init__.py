@@ -1,0 +1,1 @@
+"""WooCommerce (REST API v3): orders, refunds, products, customers, stock updates, webhooks."""
