@@ -1,0 +1,182 @@
+"""Classify every payout line, set-based in DuckDB.
+
+Input tables: ``payout_lines`` (``load``), ``invoice_payments`` (``invoices``) and optionally
+``posted_lines`` (``ledger``: lines posted by an earlier run, left out of matching). Output:
+``match_results`` (exactly one class per payout line) and ``unmatched_invoices``.
+
+Rules run in order. A rule that finds exactly one invoice for a line decides it; a rule that
+finds two or more decides it as ``ambiguous`` (a tie is never guessed); a rule that finds none
+leaves it to the next rule. Several lines paying one invoice are taken in date order, each
+compared with what is still open after the ones before it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import duckdb
+
+from engine.paymatch.rules import COMPARE_AMOUNT, Rule, candidates_sql
+
+MATCHABLE = ("charge", "refund", "chargeback", "chargeback_reversal")
+CLASSES = ("matched_exact", "matched_within_tolerance", "partial", "overpaid", "ambiguous",
+           "unmatched_payout_line", "fee", "payout", "adjustment", "unmatched_invoice")
+POSTED_DDL = """CREATE TABLE IF NOT EXISTS posted_lines (
+    line_key VARCHAR PRIMARY KEY, class VARCHAR, invoice_number BIGINT, voucher VARCHAR, rule_version VARCHAR)"""
+
+
+def match(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule]) -> None:
+    """Fill ``match_results`` and ``unmatched_invoices`` from the input tables."""
+    con.execute(POSTED_DDL)
+    _rules_table(con, rules)
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE pm_invoices AS
+        SELECT invoice_number, any_value(customer_number) AS customer_number, any_value(currency) AS currency,
+               any_value(amount) AS amount, any_value(remainder) AS remainder, any_value(date) AS date,
+               any_value(order_ref) AS order_ref, any_value(transaction_id) AS transaction_id
+        FROM invoice_payments GROUP BY invoice_number""")
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE pm_pending AS
+        SELECT l.* FROM payout_lines l
+        WHERE l.type IN {MATCHABLE} AND NOT EXISTS (SELECT 1 FROM posted_lines p WHERE p.line_key = l.line_key)""")
+    con.execute("""CREATE OR REPLACE TEMP TABLE pm_decisions (
+        line_key VARCHAR, rule_index INTEGER, n BIGINT, invoice_number BIGINT, candidates VARCHAR)""")
+    con.execute("CREATE OR REPLACE TEMP TABLE pm_named (invoice_number BIGINT)")
+    for index, rule in enumerate(rules):
+        con.execute(f"""
+            CREATE OR REPLACE TEMP TABLE pm_cand AS
+            SELECT line_key, invoice_number FROM ({candidates_sql(rule)})
+            QUALIFY pref = min(pref) OVER (PARTITION BY line_key)""")
+        con.execute(f"""
+            INSERT INTO pm_decisions
+            SELECT line_key, {index}, count(*), min(invoice_number),
+                   string_agg(CAST(invoice_number AS VARCHAR), ', ' ORDER BY invoice_number)
+            FROM pm_cand GROUP BY line_key""")
+        con.execute("INSERT INTO pm_named SELECT DISTINCT invoice_number FROM pm_cand")
+        con.execute("DELETE FROM pm_pending WHERE line_key IN (SELECT line_key FROM pm_cand)")
+    con.execute(_results_sql(", ".join(r.name for r in rules) or "none"))
+    con.execute("""
+        CREATE OR REPLACE TABLE unmatched_invoices AS
+        WITH period AS (SELECT min(date) AS first, max(date) AS last FROM payout_lines WHERE type = 'charge')
+        SELECT i.invoice_number, i.customer_number, i.order_ref, i.transaction_id, i.amount, i.currency, i.date,
+               i.remainder
+        FROM pm_invoices i, period
+        WHERE i.amount > 0 AND i.remainder > 0 AND i.date BETWEEN period.first AND period.last
+          AND NOT EXISTS (SELECT 1 FROM pm_named n WHERE n.invoice_number = i.invoice_number)
+          AND NOT EXISTS (SELECT 1 FROM posted_lines p WHERE p.invoice_number = i.invoice_number)
+        ORDER BY i.invoice_number""")
+
+
+def _rules_table(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule]) -> None:
+    con.execute("""CREATE OR REPLACE TEMP TABLE pm_rules (
+        rule_index INTEGER, name VARCHAR, mode VARCHAR, tol_abs DECIMAL(18,4), tol_pct DECIMAL(9,4))""")
+    for index, rule in enumerate(rules):
+        con.execute("INSERT INTO pm_rules VALUES (?, ?, ?, ?, ?)", [
+            index, rule.name, rule.mode,
+            None if rule.tolerance.percent is not None else rule.tolerance.absolute, rule.tolerance.percent])
+
+
+def money_text(column: str) -> str:
+    """Money as text without the trailing zeros of DECIMAL(18,4) beyond two decimals."""
+    return f"regexp_replace(CAST({column} AS VARCHAR), '(\\.\\d\\d\\d*?)0+$', '\\1')"
+
+
+def _results_sql(tried: str) -> str:
+    tried = tried.replace("'", "''")
+    return f"""
+CREATE OR REPLACE TABLE match_results AS
+WITH base AS (
+    SELECT l.*, d.rule_index, d.n, d.candidates, CASE WHEN d.n = 1 THEN d.invoice_number END AS matched_invoice,
+           p.class AS posted_class, p.invoice_number AS posted_invoice, p.voucher AS posted_voucher
+    FROM payout_lines l
+    LEFT JOIN pm_decisions d USING (line_key)
+    LEFT JOIN posted_lines p USING (line_key)
+), joined AS (
+    SELECT l.*, i.customer_number, i.currency AS invoice_currency, i.amount AS invoice_amount,
+           i.remainder AS invoice_remainder, r.name AS rule, r.mode AS rule_mode, r.tol_abs, r.tol_pct,
+           {COMPARE_AMOUNT} AS compare_amount,
+           CASE WHEN l.type = 'charge' OR (l.type = 'refund' AND i.amount < 0) THEN 'settle'
+                WHEN l.type = 'refund' THEN 'reverse'
+                WHEN l.type IN ('chargeback', 'chargeback_reversal') THEN 'dispute' END AS relation
+    FROM base l
+    LEFT JOIN pm_invoices i ON i.invoice_number = l.matched_invoice
+    LEFT JOIN pm_rules r ON r.rule_index = l.rule_index
+), running AS (
+    SELECT *,
+           sum(compare_amount) OVER (PARTITION BY matched_invoice, relation ORDER BY date, seq
+                                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS paid_before
+    FROM joined
+), expected AS (
+    SELECT *,
+           CASE relation
+               WHEN 'settle' THEN invoice_remainder - coalesce(paid_before, 0)
+               WHEN 'dispute' THEN CASE WHEN type = 'chargeback' THEN -invoice_amount ELSE invoice_amount END
+               WHEN 'reverse' THEN -invoice_amount END AS expected
+    FROM running
+), toleranced AS (
+    SELECT *, CASE WHEN tol_pct IS NOT NULL THEN abs(expected) * tol_pct / 100 ELSE tol_abs END AS tolerance
+    FROM expected
+), classed AS (
+    SELECT *,
+        CASE
+            WHEN posted_class IS NOT NULL THEN posted_class
+            WHEN type IN ('fee', 'payout', 'adjustment') THEN type
+            WHEN n IS NULL THEN 'unmatched_payout_line'
+            WHEN n > 1 OR compare_amount IS NULL THEN 'ambiguous'
+            WHEN relation = 'reverse' THEN
+                CASE WHEN compare_amount < 0 AND -compare_amount <= invoice_amount THEN 'matched_exact' ELSE 'overpaid' END
+            WHEN expected = 0 OR sign(expected) <> sign(compare_amount) THEN 'overpaid'
+            WHEN compare_amount = expected THEN 'matched_exact'
+            WHEN abs(compare_amount - expected) <= tolerance THEN 'matched_within_tolerance'
+            WHEN sign(expected) * (compare_amount - expected) < 0 THEN 'partial'
+            ELSE 'overpaid'
+        END AS class
+    FROM toleranced
+)
+SELECT seq, source_ref, line_key, line_ref, payout_id, payout_date, source_type, type, amount, fee, net, currency,
+       date, transaction_id, order_ref, original_amount, original_currency,
+       class,
+       CASE WHEN posted_class IS NOT NULL THEN NULL ELSE rule END AS rule,
+       CASE WHEN posted_class IS NOT NULL THEN posted_invoice
+            WHEN class IN ('fee', 'payout', 'adjustment', 'ambiguous', 'unmatched_payout_line') AND n IS DISTINCT FROM 1
+                THEN NULL
+            ELSE matched_invoice END AS invoice_number,
+       customer_number, invoice_currency, compare_amount, expected,
+       CASE WHEN posted_class IS NULL AND relation IN ('settle', 'dispute') AND n = 1 AND compare_amount IS NOT NULL
+            THEN compare_amount - expected END AS difference,
+       CASE WHEN posted_class IS NOT NULL THEN NULL
+            WHEN class = 'matched_within_tolerance' AND relation = 'settle' THEN expected
+            WHEN class IN ('matched_exact', 'partial') AND relation IN ('settle', 'reverse') THEN compare_amount
+       END AS settle_amount,
+       CASE WHEN posted_class IS NOT NULL THEN 'already_posted'
+            WHEN type = 'fee' THEN 'fees'
+            WHEN type = 'payout' THEN 'bank'
+            WHEN type = 'adjustment' THEN 'adjustments'
+            WHEN relation = 'dispute' OR (n IS NULL AND type IN ('chargeback', 'chargeback_reversal')) THEN 'chargebacks'
+            WHEN class IN ('matched_exact', 'matched_within_tolerance', 'partial') AND rule_mode = 'auto'
+                THEN 'customer_payment'
+            ELSE 'suspense' END AS post_as,
+       CASE WHEN posted_class IS NOT NULL OR type IN ('fee', 'payout', 'adjustment') THEN FALSE
+            WHEN type IN ('chargeback', 'chargeback_reversal') THEN class <> 'matched_exact'
+            ELSE NOT (class IN ('matched_exact', 'matched_within_tolerance', 'partial') AND rule_mode = 'auto')
+       END AS review,
+       nullif(concat_ws('; ', CASE
+           WHEN posted_class IS NOT NULL THEN 'posted before in voucher ' || posted_voucher
+           WHEN type IN ('fee', 'payout', 'adjustment') THEN NULL
+           WHEN n IS NULL THEN 'no invoice found (rules tried: {tried})'
+           WHEN n > 1 THEN 'invoices ' || candidates || ' all fit rule ' || rule || '; not guessed'
+           WHEN compare_amount IS NULL THEN 'paid in ' || currency || ' but invoice ' || matched_invoice || ' is in '
+                || invoice_currency || ' and the report has no amount in ' || invoice_currency
+           WHEN class = 'overpaid' AND relation = 'settle' AND expected <= 0
+                THEN 'invoice ' || matched_invoice || ' has nothing left to pay'
+           WHEN class = 'overpaid' AND relation = 'reverse'
+                THEN 'refund is larger than invoice ' || matched_invoice
+           WHEN class IN ('partial', 'overpaid', 'matched_within_tolerance')
+                THEN 'paid ' || {money_text('compare_amount')} || ' ' || invoice_currency || ', expected '
+                     || {money_text('expected')} || ' on invoice ' || matched_invoice
+           WHEN relation = 'reverse' THEN 'refund of invoice ' || matched_invoice || ' (no credit note matched)'
+       END, CASE WHEN posted_class IS NULL AND rule_mode = 'review' AND n = 1
+                 THEN 'rule ' || rule || ' is in review mode' END), '') AS reason
+FROM classed
+ORDER BY seq
+"""

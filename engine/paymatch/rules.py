@@ -1,0 +1,117 @@
+"""Matching rules: the ordered list from the settings, and the SQL that finds each rule's
+candidate invoices for the lines still undecided.
+
+Each rule joins the pending lines (table ``pm_pending``) to ``invoice_payments`` on one key:
+
+* ``transaction_id``: the acquirer's charge id equals the one the order flow stored;
+* ``order_ref``: the order reference (case, blanks and a leading '#' ignored);
+* ``amount_date``: same currency amount within the tolerance and dates within the window.
+
+Direction: charges look at invoices; refunds at credit notes first and the invoice they refund
+second; chargebacks and their reversals only by transaction id, at invoices.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from engine.errors import ConfigError
+
+#: bump when the meaning of a class changes, so the ledger records which logic decided a line
+MATCHER_VERSION = 1
+KEYS = ("transaction_id", "order_ref", "amount_date")
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """How far a paid amount may be from the expected one and still settle it (the difference
+    goes to the error account). Absolute in the invoice currency, or a percent of the expected."""
+
+    absolute: Decimal = Decimal(0)
+    percent: Decimal | None = None
+
+    def sql(self, expected: str) -> str:
+        if self.percent is not None:
+            return f"(abs({expected}) * CAST({format(self.percent, 'f')} AS DECIMAL(9,4)) / 100)"
+        return f"CAST({format(self.absolute, 'f')} AS DECIMAL(18,4))"
+
+    def to_json(self) -> dict[str, str]:
+        return {"percent": str(self.percent)} if self.percent is not None else {"absolute": str(self.absolute)}
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    by: str                      # transaction_id | order_ref | amount_date
+    tolerance: Tolerance
+    date_window_days: int = 3
+    mode: str = "auto"           # auto: matches are posted; review: matched lines wait for a person
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "by": self.by, "tolerance": self.tolerance.to_json(),
+                "date_window_days": self.date_window_days, "mode": self.mode}
+
+
+DEFAULT_RULES: tuple[Rule, ...] = (
+    Rule("transaction_id", "transaction_id", Tolerance(Decimal("0.00"))),
+    Rule("order_ref", "order_ref", Tolerance(Decimal("0.00"))),
+)
+
+
+def rules_from_settings(items: Sequence[Mapping[str, Any]] | None) -> tuple[Rule, ...]:
+    """Rules in the order given (already checked against the settings schema)."""
+    if not items:
+        return DEFAULT_RULES
+    rules = []
+    seen = [item.get("by") for item in items]
+    for i, item in enumerate(items):
+        by = item["by"]
+        if by not in KEYS:
+            raise ConfigError(f"paymatch.rules[{i}].by: {by!r} is not one of {', '.join(KEYS)}")
+        tol = item.get("tolerance") or {}
+        if "percent" in tol:
+            tolerance = Tolerance(percent=Decimal(str(tol["percent"])))
+        else:
+            tolerance = Tolerance(absolute=Decimal(str(tol.get("absolute", 0))))
+        default_name = by if seen.count(by) == 1 else f"{by}#{i + 1}"
+        rules.append(Rule(name=str(item.get("name") or default_name), by=by, tolerance=tolerance,
+                          date_window_days=int(item.get("date_window_days", 3)), mode=item.get("mode", "auto")))
+    return tuple(rules)
+
+
+def rule_version(rules: Sequence[Rule]) -> str:
+    """A short digest of the rules and the matcher logic, stored with every match."""
+    text = json.dumps({"matcher": MATCHER_VERSION, "rules": [r.to_json() for r in rules]}, sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+COMPARE_AMOUNT = """CASE WHEN l.currency = i.currency THEN l.amount
+     WHEN l.original_currency = i.currency THEN l.original_amount END"""
+
+
+def candidates_sql(rule: Rule) -> str:
+    """SELECT (line_key, invoice_number, pref) of every candidate of ``rule`` for the pending lines;
+    the lowest ``pref`` of a line is its candidate set."""
+    if rule.by == "transaction_id":
+        key = "l.transaction_id = i.transaction_id"
+    elif rule.by == "order_ref":
+        key = "l.order_key = i.order_key"
+    else:
+        key = (f"i.currency IN (l.currency, l.original_currency) AND i.remainder <> 0 "
+               f"AND abs(({COMPARE_AMOUNT}) - i.remainder) <= {rule.tolerance.sql('i.remainder')} "
+               f"AND abs(date_diff('day', i.date, l.date)) <= {int(rule.date_window_days)}")
+    refund_to_invoice = "FALSE" if rule.by == "amount_date" else "i.amount > 0"
+    disputes = "TRUE" if rule.by == "transaction_id" else "FALSE"
+    return f"""
+        SELECT DISTINCT l.line_key, i.invoice_number,
+               CASE WHEN l.type = 'refund' AND i.amount > 0 THEN 2 ELSE 1 END AS pref
+        FROM pm_pending l JOIN invoice_payments i ON {key}
+        WHERE (l.type = 'charge' AND i.amount > 0)
+           OR (l.type = 'refund' AND (i.amount < 0 OR {refund_to_invoice}))
+           OR (l.type IN ('chargeback', 'chargeback_reversal') AND i.amount > 0 AND {disputes})
+    """
