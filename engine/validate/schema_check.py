@@ -118,7 +118,7 @@ class _Translator:
             return self._dependencies(path, value, error.validator_value)
         if kind == "type":
             message = f"expected {_expected_types(error.validator_value)}, got {self.show(path, value)}"
-            if error.validator_value == "string" and isinstance(value, (int, Decimal, bool)):
+            if error.validator_value == "string" and isinstance(value, (int, Decimal)) and not isinstance(value, bool):
                 message += " (put it in quotes)"
             return [at(self.doc, path, message)]
         if kind == "enum":
