@@ -254,12 +254,15 @@ class Mapping:
 
 def load_mapping(path: Path) -> Mapping:
     """Read and compile a mapping file (YAML, safe loader)."""
-    return _Compiler(stack=()).load(Path(path))
+    path = Path(path)
+    return _Compiler(stack=(path.resolve(),)).load(path)
 
 
 def compile_mapping(doc: Any, *, origin: str = "<inline>", base_dir: Path | None = None) -> Mapping:
-    """Compile a mapping document. Collects every problem, then raises MappingError."""
-    return _Compiler(stack=()).compile(doc, origin, base_dir)
+    """Compile a mapping document. Collects every problem, then raises MappingError. ``origin``
+    names it in errors; ``base_dir`` resolves ``$use`` paths (the directory of its file)."""
+    origin_path = (base_dir / Path(origin).name).resolve() if base_dir is not None else None
+    return _Compiler(stack=(origin_path,) if origin_path else ()).compile(doc, origin, base_dir)
 
 
 # ---------------------------------------------------------------- compiler

@@ -29,6 +29,7 @@ _REFUSED_TOKENS = {
     "block_begin": "statements ({% ... %}) are not allowed in templates; use $each for lists "
                    "and $when for conditions",
     "comment_begin": "comments ({# ... #}) are not allowed in templates; use a YAML # comment",
+    "raw_begin": "raw blocks ({% raw %}) are not allowed in templates",
     "linestatement_begin": "line statements are not allowed in templates",
     "linecomment_begin": "line comments are not allowed in templates",
 }
@@ -121,13 +122,19 @@ def _compile_string(source: str) -> Compiled:
     if "{{" not in source:
         return Compiled(source)
     try:
-        template = ENV.parse(source)
-    except TemplateSyntaxError as exc:
+        return _compile_template(source)
+    except TemplateSyntaxError as exc:  # also raised at code generation, e.g. an unknown filter
         raise _syntax_error(exc, source) from None
     except RecursionError:
         raise ExpressionError("the template is nested too deeply", 1, 1, source) from None
+    except (TemplateError, SyntaxError, MemoryError) as exc:
+        raise ExpressionError(f"cannot compile the template: {_short(str(exc))}", 1, 1, source) from None
+
+
+def _compile_template(source: str) -> Compiled:
+    template = ENV.parse(source)
     expression = _single_expression(template)
-    _check_names(template if expression is None else expression, source)
+    _check_names(template, source)
     if expression is not None:
         expression = _DecimalLiterals().visit(expression)
         root = nodes.Template([nodes.Assign(nodes.Name("result", "store"), expression, lineno=1)],
@@ -135,12 +142,7 @@ def _compile_string(source: str) -> Compiled:
     else:
         root = _DecimalLiterals().visit(template)
     root.set_environment(ENV)
-    try:
-        compiled = ENV.from_string(root)
-    except TemplateSyntaxError as exc:  # e.g. an unknown filter, found at code generation
-        raise _syntax_error(exc, source) from None
-    except (TemplateError, RecursionError, SyntaxError, MemoryError) as exc:
-        raise ExpressionError(f"cannot compile the template: {_short(str(exc))}", 1, 1, source) from None
+    compiled = ENV.from_string(root)
     return Compiled(source, compiled, expression is not None, tuple(_paths(root)))
 
 
@@ -181,7 +183,14 @@ def _single_expression(template: nodes.Template) -> nodes.Expr | None:
 
 
 def _check_names(tree: nodes.Node, source: str) -> None:
-    for node in _walk(tree):
+    """Refuse ``_`` names, removed globals, out-of-range literals and deep nesting (which would
+    exhaust Python's recursion in the code generator), before anything recursive runs."""
+    for node, depth in _walk(tree):
+        if depth > limits.MAX_NESTING * 2:
+            raise ExpressionError(
+                f"the template is nested more than {limits.MAX_NESTING * 2} levels deep "
+                "(split it into vars)", node.lineno, 1, source,
+            )
         name = None
         if isinstance(node, nodes.Name):
             name = node.name
@@ -215,12 +224,13 @@ class _DecimalLiterals(NodeTransformer):
         return node
 
 
-def _walk(node: nodes.Node) -> Iterator[nodes.Node]:
-    stack = [node]
+def _walk(node: nodes.Node) -> Iterator[tuple[nodes.Node, int]]:
+    """Every node with its depth, in source order, without recursion."""
+    stack = [(node, 0)]
     while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(list(current.iter_child_nodes())))
+        current, depth = stack.pop()
+        yield current, depth
+        stack.extend((child, depth + 1) for child in reversed(list(current.iter_child_nodes())))
 
 
 def _chain(node: nodes.Node) -> Path | None:
@@ -268,7 +278,10 @@ def _syntax_error(exc: TemplateSyntaxError, source: str) -> ExpressionError:
     line = exc.lineno or 1
     message = exc.message or "syntax error"
     quoted = re.search(r"'([^']+)'", message)
-    col = _column(source, line, quoted.group(1)) if quoted else 1
+    needle = quoted.group(1) if quoted else ""
+    if needle == "end of print statement":
+        needle = "}}"
+    col = _column(source, line, needle) if needle else 1
     message = message.replace("No filter named", "no filter named").rstrip(".")
     return ExpressionError(f"template syntax error: {message}", line, col, source)
 
