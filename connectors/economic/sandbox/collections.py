@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlencode
 
-from connectors.economic.sandbox.errors import ApiError, error
+from connectors.economic.sandbox.errors import error
 from connectors.economic.sandbox.filters import FilterError, candidates, matches, parse_filter, sort_docs
 from connectors.economic.sandbox.links import Links
 from connectors.economic.sandbox.table import Table
@@ -30,6 +30,10 @@ def _int_param(params: Any, name: str, default: int) -> int:
     except ValueError:
         raise error(400, f"The query parameter {name} must be an integer, not '{raw}'.",
                     "Use skippages (0-based page index) and pagesize (1-1000).") from None
+
+
+def _key_order(key: Any) -> tuple[int, Any]:
+    return (0, key) if isinstance(key, int) else (1, str(key).lower())
 
 
 def page_params(params: Any) -> tuple[int, int]:
@@ -52,6 +56,7 @@ def select(source: Table | Iterable[Doc], params: Any, fields: dict[str, str]) -
         if isinstance(source, Table):
             total = len(source)
             docs = candidates(source, node)
+            docs.sort(key=lambda d: _key_order(d[source.key_field]))  # e-conomic's default: by number
         else:
             docs = list(source)
             total = len(docs)
@@ -107,5 +112,3 @@ def create_meta(links: Links, path: str, description: str) -> Doc:
     """``metaData.create`` of a collection that takes POST."""
     return {"create": {"description": description, "href": links.url(path), "httpMethod": "post"}}
 
-
-__all__ = ["ApiError", "envelope", "create_meta", "page_params", "select"]
