@@ -43,7 +43,7 @@ DocPath = tuple[Any, ...]
 DIRECTIVES = ("$each", "$as", "$fields", "$when", "$value", "$default", "$use", "$with")
 TOP_LEVEL = ("iex", "description", "vars", "fields")
 RESERVED_NAMES = frozenset({"record", "settings", "steps", "key", "run", "loop", "vars"})
-MAX_OUTPUT_NODES = 1_000_000
+MAX_OUTPUT_NODES = 200_000     # values in one mapping's output
 _OMIT = object()
 
 

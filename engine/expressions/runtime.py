@@ -4,7 +4,7 @@ in which expression, never a raw traceback."""
 from __future__ import annotations
 
 import decimal
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from jinja2 import Undefined
@@ -30,12 +30,13 @@ def run_expression(template: Any, context: Mapping[str, Any], source: str, paths
     token = limits.start_clock()
     try:
         with decimal.localcontext(DECIMAL_CONTEXT):
-            ctx = template.new_context(dict(context))
+            ctx = template.new_context(context if isinstance(context, dict) else dict(context))
             for _ in template.root_render_func(ctx):
                 pass
             result = ctx.vars["result"]
             if missing_ok and isinstance(result, Undefined):
                 return None
+            result = _materialize(result)
             _reject_undefined(result)
             return result
     except Exception as exc:  # noqa: BLE001 - every failure becomes a located iex error
@@ -50,7 +51,7 @@ def run_template(template: Any, context: Mapping[str, Any], source: str, paths: 
     token = limits.start_clock()
     try:
         with decimal.localcontext(DECIMAL_CONTEXT):
-            ctx = template.new_context(dict(context))
+            ctx = template.new_context(context if isinstance(context, dict) else dict(context))
             size = 0
             parts = []
             for part in template.root_render_func(ctx):
@@ -63,6 +64,17 @@ def run_template(template: Any, context: Mapping[str, Any], source: str, paths: 
         raise _translate(exc, source, context, paths, field_path) from None
     finally:
         limits.stop_clock(token)
+
+
+def _materialize(value: Any) -> Any:
+    """map/select/reject give generators; the value of an expression is a list instead."""
+    if isinstance(value, Iterator):
+        items = []
+        for item in value:
+            items.append(item)
+            limits.check_length(len(items), "list")
+        return items
+    return value
 
 
 def _reject_undefined(value: Any, budget: int = 10_000) -> None:

@@ -25,7 +25,7 @@ from engine.expressions import limits
 from engine.expressions.limits import LimitExceeded, Refused
 from engine.helpers import FILTERS as HELPER_FILTERS
 from engine.helpers import GLOBALS as HELPER_GLOBALS
-from engine.helpers.general import to_int
+from engine.helpers.general import to_int, to_str
 from engine.helpers.jsontext import dumps as json_dumps
 
 FLOAT_MESSAGE = "floats are not allowed for money; use money(...)"
@@ -139,9 +139,12 @@ class IexSandbox(ImmutableSandboxedEnvironment):
         if not super().is_safe_attribute(obj, attr, value):
             return False
         if callable(value):
+            # Methods only from the allow-list of builtin values: nothing on other objects (a
+            # Secret's reveal(), a connector, a state store) is callable from a template.
             for kind in type(obj).__mro__:
                 if kind in _ALLOWED_METHODS:
                     return attr in _ALLOWED_METHODS[kind]
+            return False
         return True
 
     def wrap_str_format(self, value: Any) -> Callable[..., str] | None:
@@ -265,9 +268,14 @@ def _filters() -> dict[str, Any]:
 
 
 def _finalize(value: Any) -> Any:
-    """Every ``{{ }}`` in a mixed template passes here before it becomes text."""
+    """Every ``{{ }}`` in a mixed template passes here before it becomes text: None is empty
+    text (never the word "None" on an invoice), a Decimal is written without exponent."""
+    if value is None:
+        return ""
     if isinstance(value, float):
         raise Refused(FLOAT_MESSAGE)
+    if isinstance(value, Decimal):
+        return to_str(value)
     if not isinstance(value, str):
         limits.check_weight(value, "output")
     return value

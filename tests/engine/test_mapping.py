@@ -81,6 +81,7 @@ def test_each_with_loop_nested_each_filter_and_missing_list() -> None:
                 "$each": "record.orders[?status == 'paid']",
                 "$as": "order",
                 "$fields": {
+                    "$when": "{{ order.id != 'c' or loop.last }}",
                     "n": "{{ loop.index0 }}/{{ loop.length }}",
                     "first": "{{ loop.first }}",
                     "last": "{{ loop.last }}",
@@ -92,11 +93,12 @@ def test_each_with_loop_nested_each_filter_and_missing_list() -> None:
     })
     record = {"orders": [{"id": "a", "status": "paid", "lines": [1, 2]},
                          {"id": "b", "status": "open", "lines": [3]},
-                         {"id": "c", "status": "paid", "lines": []}]}
+                         {"id": "c", "status": "paid", "lines": []},
+                         {"id": "c", "status": "paid", "lines": [9]}]}
     assert mapping.evaluate({"record": record}) == {
         "orders": [
-            {"n": "0/2", "first": True, "last": False, "lines": ["a-1-1", "a-2-2"]},
-            {"n": "1/2", "first": False, "last": True, "lines": []},
+            {"n": "0/3", "first": True, "last": False, "lines": ["a-1-1", "a-2-2"]},
+            {"n": "2/3", "first": False, "last": True, "lines": ["c-9-1"]},
         ],
         "nothing": [],
     }

@@ -188,3 +188,14 @@ def test_template_like_text_compiles_and_evaluates_or_raises_iex_errors(source: 
         compiled.evaluate({"record": {"x": Decimal("1.5")}, "x": 2})
     except IexError:
         pass
+
+
+def test_text_shows_none_as_empty_and_decimals_without_exponent() -> None:
+    assert value("Note: {{ record.note }}") == "Note: "
+    assert value("{{ x }} kr", {"x": Decimal("1E+2")}) == "100 kr"
+    assert value("{{ x }} kr", {"x": Decimal("12.50")}) == "12.50 kr"
+
+
+def test_map_and_select_give_lists() -> None:
+    assert value("{{ record.line_items | map(attribute='name') }}") == ["Mug"]
+    assert value("{{ record.line_items | selectattr('quantity', 'gt', 5) }}") == []

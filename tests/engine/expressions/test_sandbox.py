@@ -178,3 +178,13 @@ def test_refusals_are_never_data_errors() -> None:
     error = refusal("{{ 'a' * 10**9 }}")
     assert not isinstance(error, DataError)
     assert error.who.startswith("technician")
+
+
+def test_methods_of_non_builtin_objects_are_refused() -> None:
+    from engine.secrets import Secret
+
+    secret = Secret("a-long-secret-value")
+    with pytest.raises(IexSystemError, match="unsafe") as info:
+        compile_value("{{ s.reveal() }}").evaluate({"s": secret})
+    assert "a-long-secret-value" not in str(info.value)
+    assert compile_value("token {{ s }}").evaluate({"s": secret}) == "token ***"
