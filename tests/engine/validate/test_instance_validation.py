@@ -1,0 +1,113 @@
+"""`iex validate iex.yaml`: the instance with its recipes, settings and connection secrets."""
+
+from __future__ import annotations
+
+import json
+
+
+def edit(project, old: str, new: str) -> None:
+    path = project / "iex.yaml"
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_good_instance_is_valid(iex, project):
+    result = iex("validate")  # no path: iex.yaml in the working directory
+    assert (result.exit_code, result.lines) == (0, [])
+
+
+def test_literal_secret_is_refused_without_being_printed(iex, project):
+    edit(project, '"${file:secrets/shop_secret}"', "cs_live_4f9a8b7c6d5e")
+    result = iex("validate")
+    assert result.exit_code == 1
+    assert result.lines == [
+        "iex.yaml:8:93: error: 'consumer_secret' is a secret: write a reference such as ${env:NAME} or "
+        "${file:path} here instead of the value itself [$.integrations.webshop.connections.shop.consumer_secret]"
+    ]
+    as_json = iex("validate", "--format", "json")
+    assert "cs_live" not in result.out + result.err + as_json.out + as_json.err
+
+
+def test_literal_secret_of_wrong_type_is_not_printed_either(iex, project):
+    edit(project, '"${env:LEDGER_APP}"', "987654321")
+    result = iex("validate", "--format", "json")
+    report = json.loads(result.out)
+    assert [p["path"] for p in report["problems"]] == ["$.integrations.webshop.connections.ledger.app_secret_token"]
+    assert "987654321" not in result.out
+
+
+def test_unset_environment_variable_is_a_warning(iex, project, monkeypatch):
+    monkeypatch.delenv("SHOP_KEY")
+    result = iex("validate")
+    assert result.exit_code == 0
+    assert result.lines == ["iex.yaml:8:57: warning: environment variable SHOP_KEY is not set "
+                            "[$.integrations.webshop.connections.shop.consumer_key]"]
+
+
+def test_settings_are_checked_against_the_recipe(iex, project):
+    edit(project, "settings: {customer_group: 3, layout: compact}", "settings: {customer_group: three, layuot: compact}")
+    result = iex("validate")
+    assert result.lines == [
+        "iex.yaml:6:32: error: expected a whole number, got string 'three' "
+        "[$.integrations.webshop.settings.customer_group]",
+        "iex.yaml:6:39: error: unknown key 'layuot'; did you mean 'layout'? [$.integrations.webshop.settings.layuot]",
+    ]
+
+
+def test_missing_required_setting_and_enum(iex, project):
+    edit(project, "settings: {customer_group: 3, layout: compact}", "settings: {layout: compakt}")
+    result = iex("validate")
+    assert result.lines == [
+        "iex.yaml:6:5: error: missing required key 'customer_group' [$.integrations.webshop.settings.customer_group]",
+        "iex.yaml:6:24: error: expected one of 'standard', 'compact'; got 'compakt'; did you mean 'compact'? "
+        "[$.integrations.webshop.settings.layout]",
+    ]
+
+
+def test_connection_settings_follow_the_connector_schema(iex, project):
+    edit(project, 'url: "https://shop.example"', 'url: "shop.example", pagesize: 10')
+    result = iex("validate")
+    assert result.lines == [
+        "iex.yaml:8:19: error: invalid value 'shop.example': must match the pattern ^https?:// "
+        "[$.integrations.webshop.connections.shop.url]",
+        "iex.yaml:8:35: error: unknown key 'pagesize'; did you mean 'page_size'? "
+        "[$.integrations.webshop.connections.shop.pagesize]",
+    ]
+
+
+def test_unknown_connection_name(iex, project):
+    edit(project, "      ledger: {app", "      ledgr: {app")
+    result = iex("validate")
+    assert ("iex.yaml:9:7: error: recipe recipes/shop-ledger.yaml has no connection 'ledgr' (it has: shop, ledger); "
+            "did you mean 'ledger'? [$.integrations.webshop.connections.ledgr]") in result.lines
+    # the recipe's ledger connection now has no credentials: reported where they belong
+    assert ("iex.yaml:7:5: error: missing required key 'app_secret_token' "
+            "[$.integrations.webshop.connections.ledger.app_secret_token]") in result.lines
+
+
+def test_missing_recipe_file(iex, project):
+    edit(project, "recipe: recipes/shop-ledger.yaml", "recipe: recipes/shop.yaml")
+    result = iex("validate")
+    assert len(result.lines) == 1
+    assert result.lines[0].startswith("iex.yaml:5:13: error: recipe file recipes/shop.yaml not found")
+
+
+def test_instance_pulls_in_recipe_and_mapping_problems(iex, project):
+    mapping = project / "mappings" / "address.yaml"
+    mapping.write_text(mapping.read_text().replace("{{ address.city }}", "{{ address.city }"))
+    result = iex("validate")
+    assert result.exit_code == 1
+    assert [line.split(": error:")[0] for line in result.lines] == ["mappings/address.yaml:5:26"]
+    assert "template syntax error" in result.lines[0]
+
+
+def test_instance_structure_errors(iex, project):
+    (project / "iex.yaml").write_text("iex: 2\nintegrations: {}\nserve: {host: x, port: 99999}\nstate: {pth: a}\n")
+    result = iex("validate")
+    assert result.lines == [
+        "iex.yaml:1:6: error: expected 1, got number 2 [$.iex]",
+        "iex.yaml:2:15: error: needs at least 1 entry [$.integrations]",
+        "iex.yaml:3:24: error: must be at most 65535, got number 99999 [$.serve.port]",
+        "iex.yaml:4:9: error: unknown key 'pth'; did you mean 'path'? [$.state.pth]",
+    ]
