@@ -12,6 +12,9 @@ changed since (another sha256) counts as new.
 
 Writing. ``write_records`` writes rows under the step's idempotency key into an output file
 (``.jsonl`` or ``.csv``), so the same key is never written twice; its finder looks the key up.
+
+Every record carries ``iex_file`` (the file name) and ``iex_line`` (where the record starts), for
+mappings and for keys when no ``key_field`` is given (the default key is ``file:line``).
 """
 
 from __future__ import annotations
@@ -155,7 +158,7 @@ class FilesConnector(Connector):
         try:
             text = decode(name, raw, self.settings.get("encoding", "utf-8"))
         except DataError as exc:
-            yield UnreadableRecord(key=name, data={"_file": name}, error=exc)
+            yield UnreadableRecord(key=name, data={"iex_file": name}, error=exc)
             return
         fmt = self.settings.get("format", "csv")
         rows: Iterator[Row]
@@ -184,7 +187,7 @@ class FilesConnector(Connector):
                 error = data_error(name, row.line, f"the key field {key_field!r} is empty or missing", key_field)
         if error is None:
             error = self._convert_numbers(name, row.line, data, options.get("numeric_fields") or [])
-        data.update({"_file": name, "_line": row.line})
+        data.update({"iex_file": name, "iex_line": row.line})
         if error is not None:
             return UnreadableRecord(key=key, data=data, error=error)
         return Record(key=key, data=data)

@@ -24,8 +24,9 @@ class FlowRun:
         self.on_record = on_record or (lambda: None)
 
     def run(self, *, poll: bool = True, backfill: dict[str, Any] | None = None,
-            retries: Iterable[Job] = ()) -> None:
-        """Held records, inbox, then (with ``poll``) the stream; ``retries`` are dlq jobs only."""
+            retries: Iterable[Job] = (), limit: int | None = None) -> None:
+        """Held records, inbox, then (with ``poll``) the stream; ``retries`` are dlq jobs only;
+        ``limit`` stops reading the stream after that many records (plan)."""
         pool = LanePool(self.workers, self._handle)
         try:
             retries = list(retries)
@@ -38,7 +39,7 @@ class FlowRun:
             for prepared in self._inbox():
                 self._submit(pool, *prepared)
             if poll:
-                for prepared in self._stream(backfill):
+                for prepared in self._stream(backfill, limit):
                     self._submit(pool, *prepared)
         finally:
             pool.join()
@@ -71,7 +72,7 @@ class FlowRun:
             if prepared is not None:
                 yield prepared
 
-    def _stream(self, backfill: dict[str, Any] | None) -> Iterator[tuple[Job, str]]:
+    def _stream(self, backfill: dict[str, Any] | None, limit: int | None) -> Iterator[tuple[Job, str]]:
         env = self.env
         source = env.flow.source
         try:
@@ -83,7 +84,9 @@ class FlowRun:
             else:
                 state = env.store.get_cursor(env.integration.name, env.flow.name)
             records = iter(connector.read(source.stream, state, options))
-            while not env.stopped:
+            read = 0
+            while not env.stopped and (limit is None or read < limit):
+                read += 1
                 try:
                     record = next(records)
                 except StopIteration:

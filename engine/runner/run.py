@@ -36,16 +36,18 @@ class Runner:
         self.progress = progress
         self.console = console
         self.plan: list[PlanLine] = []
+        self._limit: int | None = None
 
     # -- public -------------------------------------------------------------------------------
     def run(
         self, *, flows: Iterable[str] | None = None, integrations: Iterable[str] | None = None,
         dry_run: bool = False, backfill: dict[str, Any] | None = None, poll: bool = True,
-        wait: bool = False, owner: str = "iex run",
+        wait: bool = False, owner: str = "iex run", limit: int | None = None,
     ) -> RunSummary:
         """Run the selected flows once. ``flows`` holds flow names or ``integration/flow``;
         ``backfill`` holds stream options (``since``, ``until``) and leaves the cursor alone;
-        ``poll=False`` processes held records and the webhook inbox only."""
+        ``poll=False`` processes held records and the webhook inbox only; ``limit`` caps the
+        records read per flow (for plan)."""
         wanted_flows = set(flows) if flows is not None else None
         wanted_integrations = set(integrations) if integrations is not None else None
 
@@ -54,16 +56,25 @@ class Runner:
                 return False
             return wanted_flows is None or flow in wanted_flows or f"{integration.name}/{flow}" in wanted_flows
 
+        self._limit = limit
         return self._execute(selected, dry_run=dry_run, backfill=backfill, poll=poll, wait=wait,
                              owner=owner, retries=None)
 
     def retry(self, letters: Iterable[DeadLetter], *, wait: bool = False) -> RunSummary:
         """Send dead-lettered records through their flows again, from the failed step on."""
+        self._limit = None
         by_flow: dict[tuple[str, str], list[DeadLetter]] = {}
         for letter in letters:
             by_flow.setdefault((letter.integration, letter.flow), []).append(letter)
-        return self._execute(lambda i, f: (i.name, f) in by_flow, dry_run=False, backfill=None, poll=False,
-                             wait=wait, owner="iex dlq retry", retries=by_flow)
+        summary = self._execute(lambda i, f: (i.name, f) in by_flow, dry_run=False, backfill=None, poll=False,
+                                wait=wait, owner="iex dlq retry", retries=by_flow)
+        for integration, flow in by_flow:
+            known = self.instance.integrations.get(integration)
+            if known is None or not getattr(known, "enabled", True) or flow not in known.recipe.flows:
+                summary.messages.append(
+                    f"dead letters of {integration}/{flow} were not retried: the instance has no such enabled flow"
+                )
+        return summary
 
     # -- the run ------------------------------------------------------------------------------
     def _execute(self, selected: Any, *, dry_run: bool, backfill: dict[str, Any] | None, poll: bool,
@@ -117,7 +128,8 @@ class Runner:
                                            on_record=progress.flow(f"{integration.name}/{flow.name}"))
                         jobs = self._retry_jobs(flow_run, retries.get((integration.name, flow.name), []),
                                                 summary) if retries is not None else ()
-                        flow_run.run(poll=poll and retries is None, backfill=backfill, retries=jobs)
+                        flow_run.run(poll=poll and retries is None, backfill=backfill, retries=jobs,
+                                     limit=self._limit)
                         self.plan.extend(env.plan)
                         stop = env.stop_integration or env.stop_flow
                         if stop:
@@ -139,7 +151,8 @@ class Runner:
             if letter.step == READ or letter.record is None:
                 summary.messages.append(mask(
                     f"dead letter {letter.id} ({letter.record_key}): the record could not be read from the "
-                    "source, so there is nothing to retry; fix the source (e.g. the file) and let it be read again"
+                    "source, so there is nothing to retry. Fix the source (for files: correct the row and put "
+                    "the file into the input folder again); the letter closes when the record goes through"
                 ))
                 continue
             if letter.step in (FILTER, KEY):

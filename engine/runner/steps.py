@@ -360,10 +360,12 @@ class FlowEnv:
         with self.store.atomic():
             if write is not None:
                 write()
-            if values:
-                self.store.set_refs(self.integration.name, self.flow.name, job.key, values)
-            if refs_error is not None:
-                self._dead_letter(job, REFS, refs_error, None)
+            if refs:  # the record went through: its earlier dead letters are settled too
+                self.store.resolve_dead_letters(self.integration.name, self.flow.name, job.key)
+                if values:
+                    self.store.set_refs(self.integration.name, self.flow.name, job.key, values)
+                if refs_error is not None:
+                    self._dead_letter(job, REFS, refs_error, None)
             self._settle(job)
         return Outcome.SETTLED
 

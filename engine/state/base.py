@@ -82,7 +82,7 @@ class DeadLetter:
     recipe_digest: str | None
     record: JSON | None
     created: str
-    retried: str | None
+    retried: str | None         # when it was retried or its record went through later
 
 
 @dataclass(frozen=True)
@@ -186,6 +186,11 @@ class StateStore(abc.ABC):
     @abc.abstractmethod
     def mark_retried(self, letter_id: int) -> None:
         """Note that a dead letter was sent through its flow again."""
+
+    @abc.abstractmethod
+    def resolve_dead_letters(self, integration: str, flow: str, record_key: str) -> int:
+        """The record went through after all (fixed at the source and read again): close its
+        open dead letters; returns how many."""
 
     # -- inbox ------------------------------------------------------------------------------
     @abc.abstractmethod

@@ -13,6 +13,7 @@ values hash the same whatever their key order or the Decimal's trailing zeros.
 from __future__ import annotations
 
 import hashlib
+import re
 import json
 from datetime import date, datetime, time
 from decimal import Decimal
@@ -97,3 +98,20 @@ def _decimal(value: Decimal, normalize: bool) -> str:
         text = str(value)
     # JSON allows no leading "+" and needs a digit before an exponent; str(Decimal) obeys both.
     return text
+
+
+_NUMBER = re.compile(r'"\\u0000(-?[0-9][0-9.eE+-]*)\\u0000"')
+
+
+def pretty(value: Any) -> str:
+    """Indented JSON for people (plans, dead letters): exact Decimals, secrets masked, the
+    dict order kept."""
+    compact = loads(dumps(value, sort_keys=False))
+
+    def number(obj: Any) -> str:
+        if isinstance(obj, Decimal):
+            return f"\u0000{obj}\u0000"
+        raise TypeError(type(obj).__name__)
+
+    text = json.dumps(compact, indent=2, ensure_ascii=False, default=number)
+    return _NUMBER.sub(lambda m: m.group(1), text)

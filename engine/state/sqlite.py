@@ -13,7 +13,8 @@ Tables:
   the record data only while the row is ``held``.
 * ``record_refs(integration, flow, record_key, refs, updated)``: the flow's ``refs`` per record.
 * ``dead_letters(id, integration, flow, record_key, step, error_class, message, field_path, who,
-  recipe_version, recipe_digest, record, created, retried)``.
+  recipe_version, recipe_digest, record, created, retried)``; ``retried`` also closes a letter
+  whose record went through later.
 * ``inbox(id, integration, flow, record_key, record, received, processed)``: webhook deliveries.
 * ``runs(id, started, finished, counts, outcome)``: the run log.
 
@@ -71,6 +72,7 @@ CREATE TABLE IF NOT EXISTS dead_letters (
     record_key TEXT NOT NULL, step TEXT NOT NULL, error_class TEXT NOT NULL, message TEXT NOT NULL,
     field_path TEXT, who TEXT NOT NULL, recipe_version TEXT, recipe_digest TEXT, record TEXT,
     created TEXT NOT NULL, retried TEXT);
+CREATE INDEX IF NOT EXISTS dead_letters_record ON dead_letters (integration, flow, record_key);
 CREATE TABLE IF NOT EXISTS inbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, integration TEXT NOT NULL, flow TEXT NOT NULL,
     record_key TEXT NOT NULL, record TEXT NOT NULL, received TEXT NOT NULL, processed TEXT);
@@ -287,6 +289,13 @@ class SqliteStore(StateStore):
 
     def mark_retried(self, letter_id: int) -> None:
         self._exec("UPDATE dead_letters SET retried=? WHERE id=?", (now(), letter_id))
+
+    def resolve_dead_letters(self, integration: str, flow: str, record_key: str) -> int:
+        cursor = self._exec(
+            "UPDATE dead_letters SET retried=? WHERE integration=? AND flow=? AND record_key=? AND retried IS NULL",
+            (now(), integration, flow, record_key),
+        )
+        return cursor.rowcount
 
     # -- inbox ------------------------------------------------------------------------------
     def inbox_add(self, integration: str, flow: str, record_key: str, record: JSON) -> int:

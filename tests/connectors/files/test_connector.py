@@ -27,7 +27,7 @@ def test_danish_csv_in_cp1252_with_decimal_comma(tmp_path):
     records = read_all(conn, key_field="order", numeric_fields=["amount"])
     assert [r.key for r in records] == ["1001", "1002"]
     assert records[0].data == {"order": "1001", "Kunde": "Søren Æbelø", "amount": Decimal("1234.50"),
-                               "Dato": "2024-03-01", "_file": "orders.csv", "_line": 2}
+                               "Dato": "2024-03-01", "iex_file": "orders.csv", "iex_line": 2}
     assert records[1].data["amount"] == Decimal("99.95")
     assert records[0].cursor is None and records[1].cursor["settled"][0]["file"] == "orders.csv"
 
@@ -72,7 +72,7 @@ def test_xml_elements_attributes_and_repeated_children(tmp_path):
     )
     (tmp_path / "in" / "o.xml").write_bytes(xml.encode("latin-1"))
     first, second = read_all(conn, key_field="@id", numeric_fields=["total"])
-    assert first.key == "7" and first.data["_line"] == 3
+    assert first.key == "7" and first.data["iex_line"] == 3
     assert first.data["customer"] == "Bjørn"
     assert first.data["line"] == [{"@sku": "A", "#text": "1"}, {"@sku": "B", "#text": "2"}]
     assert second.key == "8" and second.data["total"] == Decimal("3")

@@ -128,3 +128,15 @@ def test_files_malformed_row_is_dead_lettered_with_file_and_line(box, store, kit
     assert (folder / "failed" / "orders.csv").exists() and box.sends == 2
     retry = Runner(instance, store, progress=False).retry([letter])
     assert "nothing to retry" in retry.messages[0]
+
+
+def test_a_record_that_goes_through_later_closes_its_dead_letter(box, store, kit):
+    box.source = [{"id": 4, "total": "four"}]
+    box.ignore_cursor = True
+    step = kit.step(fields={"id": "{{ record.id }}", "net": "{{ record.total * 2 - 1 }}"})
+    instance = kit.instance(box, [kit.flow([step])])
+    run(instance, store)
+    assert len(store.dead_letters()) == 1
+    box.source[0]["total"] = Decimal(4)            # corrected in the source, read again
+    run(instance, store)
+    assert store.dead_letters() == [] and box.sends == 1

@@ -159,3 +159,12 @@ def test_lock_of_a_killed_process_is_taken_over(tmp_path, store):
         proc.wait()
     with store.lock("iex run"):
         pass
+
+
+def test_resolving_closes_only_that_records_open_letters(store):
+    err = DataError("bad")
+    store.dead_letter(KEY, err, record={}, payload_hash=None, recipe_version=None, recipe_digest=None)
+    other = StepKey("shop", "orders", "1002", "invoice")
+    store.dead_letter(other, err, record={}, payload_hash=None, recipe_version=None, recipe_digest=None)
+    assert store.resolve_dead_letters("shop", "orders", "1001") == 1
+    assert [x.record_key for x in store.dead_letters()] == ["1002"]

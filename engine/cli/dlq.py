@@ -1,0 +1,105 @@
+"""``iex dlq list|show|retry``: the records that failed, why, who must act, and sending them
+again once the cause is fixed."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from rich.console import Console
+
+from engine.cli.run import exit_code, instance_option, opened, print_summary, verbose_option
+from engine.secrets import mask
+from engine.state.codec import pretty
+
+
+@click.group()
+def dlq() -> None:
+    """List, show and retry dead-lettered records."""
+
+
+def _matches(letter: object, flow: str | None) -> bool:
+    return flow is None or flow in (letter.flow, f"{letter.integration}/{letter.flow}")  # type: ignore[attr-defined]
+
+
+@dlq.command("list")
+@instance_option
+@click.option("--flow", help="Only this flow (name or integration/flow).")
+@click.option("--all", "show_all", is_flag=True, help="Include letters already retried.")
+def list_letters(instance_path: str, flow: str | None, show_all: bool) -> None:
+    """Dead letters, oldest first: error class, field, message and who must act."""
+    console = Console()
+    with opened(instance_path) as (_, store):
+        letters = [x for x in store.dead_letters(include_retried=show_all) if _matches(x, flow)]
+        if not letters:
+            console.print("no dead letters")
+            return
+        for x in letters:
+            field = f", field {x.field_path}" if x.field_path else ""
+            closed = f" (closed {x.retried[:19]})" if x.retried else ""
+            console.print(f"#{x.id} {x.integration}/{x.flow} record {x.record_key} step {x.step} "
+                          f"[{x.error_class}{field}] {x.created[:19]}{closed}", markup=False, highlight=False)
+            console.print(f"    {mask(x.message)}", markup=False, highlight=False)
+            console.print(f"    who acts: {x.who}", markup=False, highlight=False)
+
+
+@dlq.command()
+@instance_option
+@click.argument("letter_id", type=int)
+def show(instance_path: str, letter_id: int) -> None:
+    """Everything about one dead letter, with the record as it was."""
+    console = Console()
+    with opened(instance_path) as (_, store):
+        letter = store.get_dead_letter(letter_id)
+        if letter is None:
+            raise click.ClickException(f"no dead letter {letter_id} (see `iex dlq list`)")
+        rows = [
+            ("flow", f"{letter.integration}/{letter.flow}"), ("record", letter.record_key),
+            ("step", letter.step), ("class", str(letter.error_class)), ("field", letter.field_path or "-"),
+            ("message", letter.message), ("who acts", letter.who),
+            ("recipe", f"{letter.recipe_version or '-'} (digest {letter.recipe_digest or '-'})"),
+            ("created", letter.created), ("retried", letter.retried or "no"),
+        ]
+        for name, value in rows:
+            console.print(f"{name:>9}: {mask(value)}", markup=False, highlight=False)
+        if letter.record is not None:
+            console.print("   record:", markup=False)
+            console.print(pretty(letter.record), markup=False, highlight=False)
+
+
+@dlq.command()
+@instance_option
+@click.argument("letter_ids", type=int, nargs=-1)
+@click.option("--all", "retry_all", is_flag=True, help="Every open dead letter (of --flow, if given).")
+@click.option("--flow", help="With --all: only this flow (name or integration/flow).")
+@click.option("--wait", is_flag=True, help="Wait for another iex process on this instance instead of refusing.")
+@verbose_option
+def retry(instance_path: str, letter_ids: tuple[int, ...], retry_all: bool, flow: str | None, wait: bool,
+          verbose: bool) -> None:
+    """Send dead-lettered records through their flows again, from the failed step on (steps
+    already done are left alone). Fix the cause first."""
+    if not letter_ids and not retry_all:
+        raise click.UsageError("name the dead letters to retry, or pass --all")
+    console = Console()
+    with opened(instance_path, verbose) as (instance, store):
+        if retry_all:
+            letters = [x for x in store.dead_letters() if _matches(x, flow)]
+        else:
+            letters = []
+            for letter_id in letter_ids:
+                letter = store.get_dead_letter(letter_id)
+                if letter is None:
+                    raise click.ClickException(f"no dead letter {letter_id} (see `iex dlq list`)")
+                if letter.retried:
+                    raise click.ClickException(f"dead letter {letter_id} was retried already ({letter.retried})")
+                letters.append(letter)
+        if not letters:
+            console.print("no dead letters to retry")
+            return
+        from engine.runner import Runner
+
+        summary = Runner(instance, store, console=console).retry(letters, wait=wait)
+        print_summary(summary, console, title="Retry")
+        still = len(store.dead_letters())
+        console.print(f"open dead letters now: {still}")
+        sys.exit(exit_code(summary))
