@@ -90,3 +90,9 @@ class Api:
 @pytest.fixture
 def api(economic_sandbox: Any) -> Api:
     return Api(economic_sandbox)
+
+
+@pytest.fixture
+def api_for() -> type[Api]:
+    """``api_for(sandbox)``: an Api on another sandbox (one from ``economic_sandbox_factory``)."""
+    return Api
