@@ -21,7 +21,7 @@ from jinja2.visitor import NodeTransformer
 from engine.expressions import limits
 from engine.expressions.errors import ExpressionError
 from engine.expressions.runtime import run_expression, run_template
-from engine.expressions.sandbox import DECIMAL_LITERAL, ENV
+from engine.expressions.sandbox import CONCAT, DECIMAL_LITERAL, ENV
 
 Path = tuple[Any, ...]
 
@@ -136,11 +136,11 @@ def _compile_template(source: str) -> Compiled:
     expression = _single_expression(template)
     _check_names(template, source)
     if expression is not None:
-        expression = _DecimalLiterals().visit(expression)
+        expression = _Rewrite().visit(expression)
         root = nodes.Template([nodes.Assign(nodes.Name("result", "store"), expression, lineno=1)],
                               lineno=1)
     else:
-        root = _DecimalLiterals().visit(template)
+        root = _Rewrite().visit(template)
     root.set_environment(ENV)
     compiled = ENV.from_string(root)
     return Compiled(source, compiled, expression is not None, tuple(_paths(root)))
@@ -211,8 +211,14 @@ def _check_names(tree: nodes.Node, source: str) -> None:
                 raise ExpressionError("number literal out of range", node.lineno, 1, source)
 
 
-class _DecimalLiterals(NodeTransformer):
-    """``0.25`` in a template becomes ``_iex_dec("0.25")``: Decimal, never float."""
+class _Rewrite(NodeTransformer):
+    """``0.25`` becomes ``_iex_dec("0.25")`` (Decimal, never float) and ``a ~ b`` becomes
+    ``_iex_concat(a, b)`` (sized before the parts turn into text)."""
+
+    def visit_Concat(self, node: nodes.Concat) -> nodes.Node:
+        self.generic_visit(node)
+        return nodes.Call(nodes.Name(CONCAT, "load", lineno=node.lineno), list(node.nodes), [],
+                          None, None, lineno=node.lineno)
 
     def visit_Const(self, node: nodes.Const) -> nodes.Node:
         if isinstance(node.value, float):

@@ -13,22 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections.abc import Callable, Mapping
-from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
-from jinja2 import StrictUndefined, pass_environment
-from jinja2.filters import FILTERS as JINJA_FILTERS
+from jinja2 import StrictUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.tests import TESTS as JINJA_TESTS
 
 from engine.expressions import limits
+from engine.expressions.filters import FLOAT_MESSAGE, check_str_method, display_text, make_filters
 from engine.expressions.limits import LimitExceeded, Refused
-from engine.helpers import FILTERS as HELPER_FILTERS
 from engine.helpers import GLOBALS as HELPER_GLOBALS
-from engine.helpers.general import to_int, to_str
-from engine.helpers.jsontext import dumps as json_dumps
-
-FLOAT_MESSAGE = "floats are not allowed for money; use money(...)"
 
 # Methods templates may call on builtin values. Anything else (``to_bytes``, ``expandtabs``,
 # ``mro``...) is refused; the sizes of the amplifying ones are checked in ``call``.
@@ -49,7 +44,6 @@ _ALLOWED_METHODS: dict[type, frozenset[str]] = {
     dt.date: frozenset({"isoformat", "weekday", "isoweekday", "strftime"}),
     dt.datetime: frozenset({"isoformat", "weekday", "isoweekday", "strftime", "date"}),
 }
-_PADDING = frozenset({"center", "ljust", "rjust", "zfill"})
 
 
 def _refuse_float(*values: Any) -> None:
@@ -91,6 +85,7 @@ def _divide(left: Any, right: Any) -> Any:
 def _modulo(left: Any, right: Any) -> Any:
     if isinstance(left, str):
         limits.check_percent_format(left, right)
+        limits.check_weight(right, "% formatting")
         result = left % right
         limits.check_length(len(result), "% formatting")
         return result
@@ -156,6 +151,7 @@ class IexSandbox(ImmutableSandboxedEnvironment):
 
         def checked(*args: Any, **kwargs: Any) -> str:
             limits.tick()
+            limits.check_weight([args, kwargs], "format()")
             for _literal, _field, spec, _conv in string.Formatter().parse(template):
                 if spec:
                     limits.check_format_spec(spec, "format()")
@@ -170,7 +166,7 @@ class IexSandbox(ImmutableSandboxedEnvironment):
         owner = getattr(__obj, "__self__", None)
         name = getattr(__obj, "__name__", "")
         if isinstance(owner, str):
-            _check_str_method(owner, name, args, kwargs)
+            check_str_method(owner, name, args, kwargs)
         elif isinstance(owner, dt.date) and name == "strftime":
             from engine.helpers.dates import format_date
 
@@ -178,115 +174,20 @@ class IexSandbox(ImmutableSandboxedEnvironment):
         return super().call(__context, __obj, *args, **kwargs)
 
 
-def _check_str_method(text: str, name: str, args: tuple, kwargs: dict) -> None:
-    if name in _PADDING:
-        width = args[0] if args else kwargs.get("width", 0)
-        if isinstance(width, int):
-            limits.check_length(width, f"{name}()")
-    elif name == "replace" and len(args) >= 2 and isinstance(args[0], str) and isinstance(args[1], str):
-        old, new = args[0], args[1]
-        hits = len(text) + 1 if old == "" else text.count(old)
-        if len(args) > 2 and isinstance(args[2], int) and args[2] >= 0:
-            hits = min(hits, args[2])
-        limits.check_length(len(text) + hits * max(len(new) - len(old), 0), "replace()")
-    elif name == "join" and args:
-        items = args[0]
-        if isinstance(items, list | tuple):
-            limits.check_length(limits.weight(items, limits.MAX_ITEMS) + len(text) * len(items), "join()")
-
-
-# ---- filters: Jinja's set minus the risky ones, plus Decimal-aware replacements and helpers ----
-
-def _round(value: Any, precision: int = 0, method: str = "common") -> Decimal:
-    """Jinja's round on Decimals: common = half up (Danish practice), ceil, floor."""
-    from engine.helpers.money import money
-
-    modes = {"common": ROUND_HALF_UP, "ceil": ROUND_CEILING, "floor": ROUND_FLOOR}
-    if method not in modes:
-        raise Refused("round method must be common, ceil or floor")
-    return money(value).quantize(Decimal(1).scaleb(-int(precision)), rounding=modes[method])
-
-
-@pass_environment
-def _join(environment: Any, value: Any, d: str = "", attribute: str | None = None) -> str:
-    items = list(value)
-    if attribute is not None:
-        items = [environment.getattr(item, attribute) for item in items]
-    limits.check_weight(items, "join")
-    limits.check_length(len(str(d)) * len(items), "join separator")
-    return str(d).join(_text(item) for item in items)
-
-
-def _replace(value: Any, old: str, new: str, count: int | None = None) -> str:
-    text = str(value)
-    _check_str_method(text, "replace", (str(old), str(new)) + ((count,) if count is not None else ()), {})
-    return text.replace(str(old), str(new), -1 if count is None else count)
-
-
-def _format(value: Any, *args: Any, **kwargs: Any) -> str:
-    return _modulo(str(value), kwargs or args)
-
-
-def _text(value: Any) -> str:
-    """str() with the output cap; Decimals as written, never in exponent form surprises."""
-    if isinstance(value, str):
-        return value
-    limits.check_weight(value, "text")
-    return str(value)
-
-
-def _width_capped(fn: Callable[..., Any]) -> Callable[..., Any]:
-    def capped(value: Any, *args: Any, **kwargs: Any) -> Any:
-        for arg in (*args, *kwargs.values()):
-            if isinstance(arg, int) and not isinstance(arg, bool):
-                limits.check_length(arg, fn.__name__.removeprefix("do_"))
-        limits.check_weight(value, fn.__name__.removeprefix("do_"))
-        return fn(value, *args, **kwargs)
-
-    capped.__name__ = fn.__name__
-    return capped
-
-
-def _tojson(value: Any, indent: int | None = None) -> str:
-    limits.check_weight(value, "tojson")
-    return json_dumps(value, indent=indent)
-
-
-_REMOVED_FILTERS = {"float", "filesizeformat", "pprint", "random", "urlize", "xmlattr", "tojson"}
-
-
-def _filters() -> dict[str, Any]:
-    filters = {k: v for k, v in JINJA_FILTERS.items() if k not in _REMOVED_FILTERS}
-    for name in ("center", "indent", "wordwrap", "truncate", "batch", "slice"):
-        filters[name] = _width_capped(JINJA_FILTERS[name])
-    filters.update(
-        round=_round, int=to_int, join=_join, replace=_replace, format=_format,
-        string=_text, tojson=_tojson,
-    )
-    filters.update(HELPER_FILTERS)
-    return filters
-
-
-def _finalize(value: Any) -> Any:
-    """Every ``{{ }}`` in a mixed template passes here before it becomes text: None is empty
-    text (never the word "None" on an invoice), a Decimal is written without exponent."""
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        raise Refused(FLOAT_MESSAGE)
-    if isinstance(value, Decimal):
-        return to_str(value)
-    if not isinstance(value, str):
-        limits.check_weight(value, "output")
-    return value
-
-
 def _dec(text: str) -> Decimal:
     """Number literals with a fraction (``0.25``) become Decimal; the compiler inserts calls."""
     return Decimal(text)
 
 
+def _concat(*parts: Any) -> str:
+    """``a ~ b``: Jinja would call str() on each part unchecked; here each is sized first."""
+    texts = [display_text(part) for part in parts]
+    limits.check_length(sum(len(t) for t in texts), "~ concatenation")
+    return "".join(texts)
+
+
 DECIMAL_LITERAL = "_iex_dec"
+CONCAT = "_iex_concat"
 
 
 def make_environment() -> IexSandbox:
@@ -294,14 +195,15 @@ def make_environment() -> IexSandbox:
         undefined=StrictUndefined,
         autoescape=False,
         optimized=False,          # no constant folding at compile time: every operation is checked
-        finalize=_finalize,
+        finalize=display_text,
         keep_trailing_newline=True,
         cache_size=0,             # iex caches compiled templates itself, by source text
     )
     env.globals.clear()
     env.globals.update(HELPER_GLOBALS)
     env.globals[DECIMAL_LITERAL] = _dec
-    env.filters = _filters()
+    env.globals[CONCAT] = _concat
+    env.filters = make_filters()
     env.tests = dict(JINJA_TESTS)
     return env
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from decimal import Decimal
 from typing import Any
@@ -49,6 +50,8 @@ def to_str(value: Any) -> str:
         return format(value, "f")
     if isinstance(value, float):
         raise DataError("to_str(): floats are not allowed for money; use money(...)")
+    if not isinstance(value, str | int | dt.date):
+        raise DataError(f"to_str(): expected a single value, got {type(value).__name__}")
     return str(value)
 
 

@@ -188,3 +188,30 @@ def test_methods_of_non_builtin_objects_are_refused() -> None:
         compile_value("{{ s.reveal() }}").evaluate({"s": secret})
     assert "a-long-secret-value" not in str(info.value)
     assert compile_value("token {{ s }}").evaluate({"s": secret}) == "token ***"
+
+
+BIG = ["a" * 50_000] * 100  # cheap to hold (100 references), 5 MB as text
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ big ~ '' }}",
+        "{{ '%s' % [big] }}",
+        "{{ '{}'.format(big) }}",
+        "{{ big | upper }}",
+        "{{ big | sort }}",
+        "{{ big | unique(case_sensitive=false) | list }}",
+        "{{ big | map('upper') | list }}",
+        "{{ big | map('upper') | join }}",
+        "{{ big | tojson }}",
+        "{{ big | string }}",
+        "{{ big | replace('a', 'b') }}",
+        "{{ to_str(big) }}",
+        "{{ ''.join(big) }}",
+    ],
+)
+def test_big_values_are_refused_before_they_become_text(source: str) -> None:
+    with pytest.raises(IexError) as info:
+        compile_value(source).evaluate({"big": BIG})
+    assert any(word in info.value.message for word in ("larger than", "more than", "single value", "limit"))
