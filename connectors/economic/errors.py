@@ -31,6 +31,10 @@ def flatten(errors: Any, prefix: str = "") -> list[dict[str, Any]]:
         for position, item in enumerate(errors):
             if not isinstance(item, dict):
                 continue
+            if "property" in item and "message" in item:  # OpenAPI services: ProblemDetails.errors
+                found.append({"path": _join(prefix, str(item["property"])), "message": str(item["message"]).strip(),
+                              "errorCode": item.get("errorCode"), "value": None})
+                continue
             index = item.get("arrayIndex", position)
             rest = {k: v for k, v in item.items() if k != "arrayIndex"}
             found += flatten(rest, f"{prefix}[{index}]")
@@ -51,6 +55,10 @@ def flatten(errors: Any, prefix: str = "") -> list[dict[str, Any]]:
         child = f"{prefix}.{name}" if prefix else name
         found += flatten(value, child)
     return found
+
+
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
 
 
 def _describe(leaf: dict[str, Any]) -> str:
@@ -75,7 +83,7 @@ def parse_error(response: Any) -> IexError | None:
     where = f"{getattr(response, 'method', '')} {path}".strip()
     status = response.status
     leaves = flatten(body.get("errors"))
-    summary = str(body.get("message") or body.get("title") or body.get("detail") or "").strip()
+    summary = str(body.get("message") or body.get("detail") or body.get("title") or "").strip()
     hint = str(body.get("developerHint") or "").strip()
     details = {"status": status, "errors": leaves, "logId": body.get("logId")}
     if status == 404:

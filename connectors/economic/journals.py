@@ -82,10 +82,16 @@ def existing_references(api: EconomicApi, journal: int) -> dict[str, Any]:
 
 def book_journal(api: EconomicApi, ref: Reference, data: dict[str, Any], ctx: ActionContext) -> dict[str, Any]:
     journal = _journal(ref, data)
-    # The Journals API honours Idempotency-Key (cached answers for an hour), which also lets the
-    # HTTP client retry this POST safely after a lost answer.
+    # The Journals API honours Idempotency-Key (answers cached for an hour), which also lets the
+    # HTTP client retry this POST after a lost answer.
     key = hashlib.sha256(ctx.idempotency_key.encode()).hexdigest()
-    api.journals.post(f"/journals/{journal}/book", headers={"Idempotency-Key": key})
+    try:
+        api.journals.post(f"/journals/{journal}/book", headers={"Idempotency-Key": key})
+    except DataError:
+        # "nothing to book" after an earlier attempt whose answer was lost is success; anything
+        # else (entries that do not balance) is the customer's to fix.
+        if find_booked_journal(api, ref, data, ctx) is None:
+            raise
     return {"booked": True, "journalNumber": journal}
 
 

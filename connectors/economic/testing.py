@@ -40,3 +40,51 @@ def sandbox_connector(url: str, *, runtime: Runtime | None = None, **overrides: 
 def context(key: str, *, previous: dict[str, Any] | None = None, dry_run: bool = False) -> ActionContext:
     """An ActionContext as the runner builds it for record ``key``."""
     return ActionContext(idempotency_key=f"test:{key}", record_key=key, previous=previous, dry_run=dry_run)
+
+
+class Probe:
+    """Looks at the sandbox the way a person would in e-conomic's UI (GETs with the tokens), and
+    drives its admin routes: call counts and fault injection."""
+
+    def __init__(self, url: str) -> None:
+        import httpx
+
+        self.url = url.rstrip("/")
+        self.http = httpx.Client(base_url=self.url, timeout=10, headers={
+            "X-AppSecretToken": SANDBOX_APP_SECRET, "X-AgreementGrantToken": SANDBOX_GRANT})
+
+    def get(self, path: str, **params: Any) -> Any:
+        import json
+        from decimal import Decimal
+
+        response = self.http.get(path, params=params or None)
+        response.raise_for_status()
+        return json.loads(response.text, parse_float=Decimal)
+
+    def post(self, path: str, body: Any) -> Any:
+        import json
+        from decimal import Decimal
+
+        from engine.http import dumps
+
+        response = self.http.post(path, content=dumps(body).encode(), headers={"Content-Type": "application/json"})
+        response.raise_for_status()
+        return json.loads(response.text, parse_float=Decimal)
+
+    def collection(self, path: str, **params: Any) -> list[dict[str, Any]]:
+        return self.get(path, pagesize=1000, **params)["collection"]
+
+    def calls(self) -> dict[str, int]:
+        """Requests the sandbox received per "METHOD /path" (numeric segments as {id})."""
+        return dict(self.http.get("/_sandbox/calls").json()["calls"])
+
+    def total_calls(self) -> int:
+        return int(self.http.get("/_sandbox/calls").json()["total"])
+
+    def faults(self, **config: Any) -> None:
+        """Replace the fault config, e.g. ``faults(fault_rate=1.0, kinds=["drop_after"])``;
+        ``faults()`` switches faults off."""
+        self.http.put("/_sandbox/faults", json=config).raise_for_status()
+
+    def close(self) -> None:
+        self.http.close()
