@@ -9,6 +9,7 @@
 ``start``, ``days``  the generated period: first day (ISO date, default 2025-03-03) and length (30)
 ``webhook``          a delivery URL to register for ``order.created`` and ``order.updated``
 ``secret``           that webhook's secret (default ``woocommerce-sandbox``)
+``webhook_retries``  extra attempts of a failed delivery (default 2; 0 is WooCommerce core)
 ``consumer_key``     accepted key, default ``ck_sandbox``
 ``consumer_secret``  accepted secret, default ``cs_sandbox``
 ==================== ===========================================================================
@@ -45,7 +46,7 @@ class Shop:
         self.consumer_key = str(options.get("consumer_key") or "ck_sandbox")
         self.consumer_secret = str(options.get("consumer_secret") or "cs_sandbox")
         self.site_url = "https://kaffebaren.example"
-        self.deliveries = Deliveries(lambda: self.site_url)
+        self.deliveries = Deliveries(lambda: self.site_url, retries=int(options.get("webhook_retries", 2)))
         self.store = self._fill()
 
     def _fill(self) -> Store:
