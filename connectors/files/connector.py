@@ -71,7 +71,8 @@ RECORDS_OPTIONS: JSON = {
     "properties": {
         "key_field": {"type": "string", "description": "Field that identifies a record; default file:line"},
         "numeric_fields": {"type": "array", "items": {"type": "string"}, "description": "Fields read as Decimal"},
-        "since": {"description": "Ignored: a folder has no history to go back to"},
+        "since": {"description": "Ignored (iex backfill): a folder has no history to go back to"},
+        "until": {"description": "Ignored (iex backfill)"},
     },
 }
 

@@ -80,22 +80,23 @@ def fail(error: IexError, code: int) -> None:
 
 def print_summary(summary: Any, console: Console, title: str = "Run summary") -> None:
     """One row per flow: what was read, sent, skipped, dead-lettered, held and left pending.
-    Columns that are zero for every flow (recovered, updated, changed) are left out."""
+    Columns that are zero for every flow (recovered, updated, changed, dead before) are left out."""
     columns: list[tuple[str, Callable[[Any], Any]]] = [
         ("read", lambda c: c.seen), ("filtered", lambda c: c.filtered),
         ("sent", lambda c: sum(c.done.values())), ("recovered", lambda c: sum(c.recovered.values())),
-        ("done before", lambda c: c.already_done), ("updated", lambda c: c.updated),
-        ("changed, ignored", lambda c: c.changed),
+        ("done\nbefore", lambda c: c.already_done), ("updated", lambda c: c.updated),
+        ("changed\nignored", lambda c: c.changed),
         ("dead", lambda c: " ".join(f"{n} {k}" for k, n in sorted(c.dead.items())) or 0),
+        ("dead\nbefore", lambda c: c.already_dead),
         ("held", lambda c: c.held), ("pending", lambda c: c.pending),
     ]
-    optional = {"recovered", "updated", "changed, ignored"}
+    optional = {"recovered", "updated", "changed\nignored", "dead\nbefore"}
     shown = [(name, get) for name, get in columns
              if name not in optional or any(get(c) for c in summary.flows.values())]
     table = Table(title=f"{title} {summary.run_id} ({summary.duration} s)")
-    table.add_column("flow", no_wrap=True)
+    table.add_column("flow", overflow="fold")
     for name, _ in shown:
-        table.add_column(name, justify="right", overflow="fold")
+        table.add_column(name, justify="right", no_wrap=True)
     for flow, counts in summary.flows.items():
         table.add_row(flow, *(str(get(counts)) for _, get in shown))
     console.print(table)

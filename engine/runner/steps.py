@@ -202,7 +202,10 @@ class FlowEnv:
 
     def _process(self, job: Job) -> Outcome:
         if job.error is not None:
-            return self._fail(job, job.error_step, job.error, payload_hash({"record": job.data}), None)
+            # the same problem with the same record (even from another copy of a file) is one letter
+            problem = {"error": job.error.message, "field": job.error.field_path}
+            hashed = payload_hash(problem if job.error_step == READ else {"record": job.data})
+            return self._fail(job, job.error_step, job.error, hashed, None)
         context = self.context(job.data, job.key)
         steps = list(self.flow.steps)
         start = 0
