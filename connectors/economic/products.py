@@ -136,13 +136,8 @@ def _update(api: EconomicApi, ref: Reference, data: dict[str, Any], existing: di
     if not changes:
         return _result(number, created=False, updated=[], used_default=False)
     _check_references(ref, changes)
+    # PUT replaces the whole product; read-only parts (inventory numbers) go back unchanged
     document = {k: v for k, v in existing.items() if k not in READ_ONLY}
-    # inventory numbers other than these two are read-only (e-conomic computes them)
-    if isinstance(document.get("inventory"), dict):
-        inventory = {k: v for k, v in document["inventory"].items() if k in ("packageVolume", "recommendedCostPrice")}
-        document["inventory"] = inventory
-        if not inventory:
-            del document["inventory"]
     document.update(changes)
     saved = api.put(f"/products/{encode_key(number)}", document)
     api.bucket("products")[number] = document if api.dry_run else saved

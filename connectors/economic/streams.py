@@ -1,8 +1,10 @@
 """Streams read from e-conomic: booked invoices (PayMatch, reporting) and stock levels (shop sync).
 
-Both page with ``nextPage`` over a filter on their cursor field (``$gte``, so a record stamped
-in the same second/day as the last one read is not lost) and skip what the cursor already
-passed, comparing (cursor field, key) so that ties are ordered too.
+Booked invoices follow their number, not their date: a number is taken at booking, so an invoice
+booked today with yesterday's date still comes after the cursor (a date cursor would skip it).
+Stock levels follow ``lastUpdated`` (whole seconds): products stamped in the cursor's second are
+read again on the next run, because one updated later in that same second must not be lost; a
+repeated stock level is harmless to write twice.
 """
 
 from __future__ import annotations
@@ -18,34 +20,27 @@ INVOICE_STATUSES = {"all": "/invoices/booked", "unpaid": "/invoices/unpaid", "pa
 
 
 def booked_invoices(api: EconomicApi, state: dict[str, Any] | None, options: dict[str, Any]) -> Iterator[Record]:
-    """Booked invoices oldest first; key the booked number, cursor ``{date, bookedInvoiceNumber}``."""
-    state = state or {}
-    since = state.get("date") or options.get("from_date")
-    last = (str(state.get("date") or ""), int(state.get("bookedInvoiceNumber") or 0))
+    """Booked invoices in booking order; key the booked number, cursor ``{date, bookedInvoiceNumber}``."""
+    conditions = []
+    if state and state.get("bookedInvoiceNumber") is not None:
+        conditions.append(f"bookedInvoiceNumber$gt:{int(state['bookedInvoiceNumber'])}")
+    if options.get("from_date"):
+        conditions.append(filter_gte("date", str(options["from_date"])))
     path = INVOICE_STATUSES[options.get("status", "all")]
-    filter = filter_gte("date", str(since)) if since else None
-    for item in api.iterate(path, filter=filter, sort="date,bookedInvoiceNumber"):
+    for item in api.iterate(path, filter="$and:".join(conditions) or None, sort="bookedInvoiceNumber"):
         number = int(item["bookedInvoiceNumber"])
-        position = (str(item.get("date")), number)
-        if state and position <= last:
-            continue
-        yield Record(key=str(number), data=item, cursor={"date": position[0], "bookedInvoiceNumber": number})
+        yield Record(key=str(number), data=item, cursor={"date": item.get("date"), "bookedInvoiceNumber": number})
 
 
 def stock_levels(api: EconomicApi, state: dict[str, Any] | None, options: dict[str, Any]) -> Iterator[Record]:
     """Products with inventory numbers changed since the cursor; key the product number."""
-    state = state or {}
-    since = state.get("lastUpdated")
-    last = (str(since or ""), str(state.get("productNumber") or ""))
+    since = (state or {}).get("lastUpdated")
     filter = filter_gte("lastUpdated", str(since)) if since else None
     for item in api.iterate("/products", filter=filter, sort="lastUpdated,productNumber"):
         inventory = item.get("inventory")
         if not isinstance(inventory, dict):
             continue  # no inventory module, or a service product: nothing to sync
         number = str(item["productNumber"])
-        position = (str(item.get("lastUpdated") or ""), number)
-        if since and position <= last:
-            continue
         data = {
             "productNumber": number,
             "name": item.get("name"),
@@ -54,4 +49,4 @@ def stock_levels(api: EconomicApi, state: dict[str, Any] | None, options: dict[s
             "barred": bool(item.get("barred", False)),
             "lastUpdated": item.get("lastUpdated"),
         }
-        yield Record(key=number, data=data, cursor={"lastUpdated": position[0], "productNumber": number})
+        yield Record(key=number, data=data, cursor={"lastUpdated": item.get("lastUpdated") or since})

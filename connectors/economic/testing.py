@@ -62,12 +62,18 @@ class Probe:
         return json.loads(response.text, parse_float=Decimal)
 
     def post(self, path: str, body: Any) -> Any:
+        return self._send("POST", path, body)
+
+    def put(self, path: str, body: Any) -> Any:
+        return self._send("PUT", path, body)
+
+    def _send(self, method: str, path: str, body: Any) -> Any:
         import json
         from decimal import Decimal
 
         from engine.http import dumps
 
-        response = self.http.post(path, content=dumps(body).encode(), headers={"Content-Type": "application/json"})
+        response = self.http.request(method, path, content=dumps(body).encode(), headers={"Content-Type": "application/json"})
         response.raise_for_status()
         return json.loads(response.text, parse_float=Decimal)
 

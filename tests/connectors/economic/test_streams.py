@@ -29,19 +29,20 @@ def book(eco: EconomicConnector, reference: str, day: dt.date, price: str = "100
     return eco.create_invoice(data, context(reference))["bookedInvoiceNumber"]
 
 
-def test_booked_invoices_are_read_in_order_and_resumed_from_the_cursor(eco: EconomicConnector) -> None:
+def test_booked_invoices_are_read_in_booking_order_and_resumed_from_the_cursor(eco: EconomicConnector) -> None:
     today = dt.date.today()
-    yesterday = today - dt.timedelta(days=1)
-    late = book(eco, "a", today)
-    early = book(eco, "b", yesterday)
+    first = book(eco, "a", today)
+    second = book(eco, "b", today - dt.timedelta(days=1))
     records = list(eco.read("booked_invoices", None, {}))
-    assert [r.key for r in records] == [str(early), str(late)]  # by date, then number
-    assert records[0].data["references"]["other"] == "b" and records[0].data["remainder"] == D("125.00")
-    assert records[1].cursor == {"date": today.isoformat(), "bookedInvoiceNumber": late}
+    assert [r.key for r in records] == [str(first), str(second)]
+    assert records[0].data["references"]["other"] == "a" and records[0].data["remainder"] == D("125.00")
+    assert records[1].cursor == {"date": (today - dt.timedelta(days=1)).isoformat(), "bookedInvoiceNumber": second}
 
-    newest = book(eco, "c", today)
+    # booked after the last read but dated earlier: a date cursor would never see it
+    backdated = book(eco, "c", today - dt.timedelta(days=5))
     again = list(eco.read("booked_invoices", records[-1].cursor, {}))
-    assert [r.key for r in again] == [str(newest)]
+    assert [r.key for r in again] == [str(backdated)]
+    assert list(eco.read("booked_invoices", again[-1].cursor, {})) == []
 
 
 def test_from_date_limits_the_first_read(eco: EconomicConnector) -> None:
@@ -57,3 +58,21 @@ def test_paging_follows_next_page(eco: EconomicConnector) -> None:
     from connectors.economic.client import EconomicApi
     seen = [item["bookedInvoiceNumber"] for item in EconomicApi.iterate(eco.api, "/invoices/booked", pagesize=2)]
     assert sorted(seen) == numbers
+
+
+def test_stock_levels_of_products_with_inventory_since_the_cursor(eco: EconomicConnector, economic_sandbox: Any) -> None:
+    # The sandbox accepts inventory numbers on write, which stands in for stock moved in e-conomic.
+    from connectors.economic.testing import Probe
+    probe = Probe(economic_sandbox.url)
+    for number, stock in (("SOK-1", D("5")), ("SOK-2", D("0"))):
+        probe.post("/products", {"productNumber": number, "name": "Sok", "productGroup": {"productGroupNumber": 1},
+                                 "inventory": {"inStock": stock, "available": stock}})
+    records = list(eco.read("stock_levels", None, {}))
+    assert [(r.key, r.data["inStock"]) for r in records] == [("SOK-1", D("5")), ("SOK-2", D("0"))]  # seeded ones have none
+    cursor = records[-1].cursor
+    # sold one after the read (possibly within the same second as the cursor: read again all the same)
+    probe.put("/products/SOK-1", {"productNumber": "SOK-1", "name": "Sok", "productGroup": {"productGroupNumber": 1},
+                                  "inventory": {"inStock": D("4"), "available": D("4")}})
+    later = list(eco.read("stock_levels", cursor, {}))
+    assert ("SOK-1", D("4")) in [(r.key, r.data["inStock"]) for r in later]
+    probe.close()
