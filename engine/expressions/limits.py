@@ -55,11 +55,6 @@ def check_length(length: int, what: str) -> None:
         raise LimitExceeded(f"{what} would have {length} items or characters (limit {MAX_ITEMS})")
 
 
-def check_int(value: int, what: str) -> None:
-    if value.bit_length() > MAX_INT_BITS:
-        raise LimitExceeded(f"{what} would be an integer larger than {MAX_INT_BITS} bits")
-
-
 def weight(value: Any, limit: int = MAX_OUTPUT) -> int:
     """Roughly how many characters ``value`` becomes as text; stops counting past ``limit`` so
     the cost is bounded even for lists that repeat the same big item many times."""

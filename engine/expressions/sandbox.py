@@ -55,9 +55,9 @@ def _multiply(left: Any, right: Any) -> Any:
     for seq, count in ((left, right), (right, left)):
         if isinstance(seq, str | list | tuple) and isinstance(count, int):
             limits.check_length(len(seq) * max(count, 0), "repetition")
-    if isinstance(left, int) and isinstance(right, int):
-        limits.check_int(1 << min(left.bit_length() + right.bit_length(), limits.MAX_INT_BITS + 1),
-                         "multiplication")
+    if isinstance(left, int) and isinstance(right, int) \
+            and left.bit_length() + right.bit_length() > limits.MAX_INT_BITS:
+        raise LimitExceeded(f"multiplication would be an integer larger than {limits.MAX_INT_BITS} bits")
     return left * right
 
 

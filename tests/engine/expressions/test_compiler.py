@@ -199,3 +199,9 @@ def test_text_shows_none_as_empty_and_decimals_without_exponent() -> None:
 def test_map_and_select_give_lists() -> None:
     assert value("{{ record.line_items | map(attribute='name') }}") == ["Mug"]
     assert value("{{ record.line_items | selectattr('quantity', 'gt', 5) }}") == []
+
+
+def test_optional_values_use_default_or_is_defined() -> None:
+    assert value("{{ record.billing.vat_number | default('') }}") == ""
+    assert value("{{ record.billing.vat_number is defined }}") is False
+    assert value("{{ record.billing.country if record.billing.country is defined else 'DK' }}") == "DK"
