@@ -37,6 +37,8 @@ def book(store: Any, body: Any, number_in_path: int | None = None) -> Doc:
     draft = _draft(store, body, errs)
     number = _number(store, body, number_in_path, errs)
     send_by = body.get("sendBy")
+    if isinstance(send_by, str):
+        send_by = send_by.lower()  # [?] the schema table spells the value "EAN", the prose "ean"
     if send_by is not None and send_by not in ("none", "ean"):
         add(errs, ("sendBy",), "E04320", send_by, expected="one of none, ean")
     if draft is not None:

@@ -8,6 +8,8 @@ import datetime as dt
 from dataclasses import dataclass, fields
 from typing import Any
 
+from engine.errors import ConfigError
+
 DEFAULT_APP_SECRET = "sandbox-app-secret"
 DEFAULT_GRANT = "sandbox-grant"
 DEMO_TOKEN = "demo"
@@ -32,13 +34,16 @@ class SandboxOptions:
 
     def __post_init__(self) -> None:
         if self.payment_sign not in ("negative", "positive"):
-            raise ValueError(f"option payment_sign must be 'negative' or 'positive', not {self.payment_sign!r}")
+            raise ConfigError(f"economic sandbox option payment_sign must be 'negative' or 'positive', not {self.payment_sign!r}")
         if self.book_status_code not in (200, 201):
-            raise ValueError(f"option book_status_code must be 200 or 201, not {self.book_status_code!r}")
+            raise ConfigError(f"economic sandbox option book_status_code must be 200 or 201, not {self.book_status_code!r}")
         if self.demo_write_status not in (401, 403):
-            raise ValueError(f"option demo_write_status must be 401 or 403, not {self.demo_write_status!r}")
+            raise ConfigError(f"economic sandbox option demo_write_status must be 401 or 403, not {self.demo_write_status!r}")
         if self.today is not None:
-            dt.date.fromisoformat(self.today)
+            try:
+                dt.date.fromisoformat(self.today)
+            except (TypeError, ValueError):
+                raise ConfigError(f"economic sandbox option today must be a date YYYY-MM-DD, not {self.today!r}") from None
 
     @classmethod
     def from_dict(cls, options: dict[str, Any] | None) -> SandboxOptions:
@@ -47,12 +52,15 @@ class SandboxOptions:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(options) - known)
         if unknown:
-            raise ValueError(f"unknown economic sandbox option(s) {unknown}; known: {sorted(known)}")
+            raise ConfigError(f"unknown economic sandbox option(s) {unknown}; known: {sorted(known)}")
         if isinstance(options.get("today"), dt.date):
             options["today"] = options["today"].isoformat()
         for name in ("book_status_code", "demo_write_status"):  # `iex sandbox --opt` passes strings
             if isinstance(options.get(name), str):
-                options[name] = int(options[name])
+                try:
+                    options[name] = int(options[name])
+                except ValueError:
+                    raise ConfigError(f"economic sandbox option {name} must be a status code, not {options[name]!r}") from None
         return cls(**options)
 
     def today_date(self) -> dt.date:

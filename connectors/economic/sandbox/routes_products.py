@@ -12,6 +12,7 @@ from starlette.routing import Route
 from connectors.economic.sandbox.collections import create_meta, envelope
 from connectors.economic.sandbox.errors import ValidationErrors, error, not_found
 from connectors.economic.sandbox.links import decode_id, encode_id, with_links
+from connectors.economic.sandbox.routes_invoices import BOOKED_FIELDS, DRAFT_FIELDS, render_booked, render_draft
 from connectors.economic.sandbox.routing import Ctx, Reply, resource
 from connectors.economic.sandbox.validation import add, check_document
 
@@ -97,8 +98,24 @@ def delete_product(ctx: Ctx) -> Reply:
     return Reply(None, 204)
 
 
+def product_invoices(kind: str) -> Any:
+    """``/products/{n}/invoices/drafts|booked``: the documents using the product."""
+    def handler(ctx: Ctx) -> Doc:
+        number = _product(ctx)["productNumber"]
+        prefix = "draft:" if kind == "drafts" else "booked:"
+        table = ctx.store.drafts if kind == "drafts" else ctx.store.booked
+        docs = [table.get(int(owner[len(prefix):])) for owner in ctx.store.product_refs.get(number, ()) if owner.startswith(prefix)]
+        docs = sorted((d for d in docs if d is not None), key=lambda d: d[table.key_field])
+        render = (lambda d: render_draft(ctx, d, full=False)) if kind == "drafts" else (lambda d: render_booked(ctx, d, full=False))
+        return envelope(ctx.links, f"/products/{encode_id(number)}/invoices/{kind}", ctx.params, docs,
+                        DRAFT_FIELDS if kind == "drafts" else BOOKED_FIELDS, render)
+    return handler
+
+
 def routes() -> list[Route]:
     return [
         resource("/products", get=list_products, post=create_product),
         resource("/products/{number}", get=lambda ctx: render(ctx, _product(ctx)), put=put_product, delete=delete_product),
+        resource("/products/{number}/invoices/drafts", get=product_invoices("drafts")),
+        resource("/products/{number}/invoices/booked", get=product_invoices("booked")),
     ]

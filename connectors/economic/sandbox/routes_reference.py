@@ -9,7 +9,7 @@ from typing import Any
 from starlette.routing import Route
 
 from connectors.economic.sandbox.collections import envelope
-from connectors.economic.sandbox.errors import not_found
+from connectors.economic.sandbox.errors import error, not_found
 from connectors.economic.sandbox.links import encode_id, with_links
 from connectors.economic.sandbox.routing import Ctx, resource
 
@@ -133,8 +133,23 @@ def year_extra(ctx: Ctx, doc: Doc) -> Doc:
     return doc
 
 
+def not_implemented(ctx: Ctx) -> Doc:
+    """e-conomic answers 501 where its documents link to something not implemented (reference §2)."""
+    raise error(501, f"{ctx.request.url.path} is not implemented in the sandbox.",
+                "The sandbox serves what integrations use; see GET / for the endpoints.")
+
+
+# Paths the documents link to that the sandbox does not serve (answered 501, not 404)
+NOT_IMPLEMENTED = ["/customers/{n:int}/totals{rest:path}", "/customers/{n:int}/templates",
+                   "/customers/{n:int}/templates/invoiceline{rest:path}", "/products/{n}/pricing{rest:path}",
+                   "/self/{rest:path}", "/journals/{n:int}/templates{rest:path}",
+                   "/journals-experimental/{n:int}/templates{rest:path}", "/accounts/{n:int}/accounting-years",
+                   "/invoices/totals{rest:path}"]
+
+
 def routes() -> list[Route]:
     out = [resource("/", get=root), resource("/self", get=self_doc)]
+    out += [resource(path, get=not_implemented, post=not_implemented, put=not_implemented) for path in NOT_IMPLEMENTED]
     out += table_routes("/currencies", "currencies", "code", {"code": "string", "name": "string", "isoNumber": "string"}, key_type=str)
     out += table_routes("/vat-zones", "vat_zones", "vatZoneNumber", {"vatZoneNumber": "int", "name": "string"})
     out += table_routes("/vat-types", "vat_types", "vatTypeNumber", {"vatTypeNumber": "int", "name": "string"})

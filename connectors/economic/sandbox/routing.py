@@ -77,13 +77,27 @@ def resource(path: str, public: bool = False, **handlers: Handler) -> Route:
                 raise method_not_allowed(request.method, request.url.path)
             body = await _body(request) if method in ("POST", "PUT", "PATCH") else None
             ctx = Ctx(request, store, links, body)
+            key = request.headers.get("idempotency-key") if problem_style and method != "GET" else None
             with store.lock:
-                result = handler(ctx)
-            return _respond(result)
+                cached = store.idempotent.get((method, request.url.path, key)) if key else None
+                if cached is not None:
+                    return _replay(cached)
+                response = _respond(handler(ctx))
+                if key and 200 <= response.status_code < 300:
+                    store.idempotent[(method, request.url.path, key)] = response
+            return response
         except ApiError as exc:
             return error_response(store, exc, problem_style, request.url.path)
 
     return Route(path, endpoint, methods=METHODS)
+
+
+def _replay(original: Response) -> Response:
+    """The OpenAPI services answer a repeated Idempotency-Key with the cached original response
+    (reference §8.3). [?] Only successes are cached, so a corrected retry is not stuck on an error."""
+    headers = {k: v for k, v in original.headers.items() if k.lower() != "content-length"}
+    headers["X-ResultFromCache"] = "true"
+    return Response(original.body, status_code=original.status_code, headers=headers)
 
 
 def _links(request: Request) -> Links:

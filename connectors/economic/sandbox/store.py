@@ -77,6 +77,8 @@ class Store:
             self.owner_products: dict[str, set[str]] = {}
             self.customer_balance: dict[int, Decimal] = defaultdict(lambda: Decimal("0.00"))
             self.log_counter = 0
+            # Journals API Idempotency-Key -> first (successful) response
+            self.idempotent: dict[tuple[str, str, str], Any] = {}
 
     # -- time ---------------------------------------------------------------------------
     def today(self) -> dt.date:

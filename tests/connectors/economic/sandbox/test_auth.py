@@ -83,3 +83,10 @@ def test_log_ids_differ_per_error(economic_sandbox: Any) -> None:
     first = httpx.get(f"{economic_sandbox.url}/self").json()["logId"]
     second = httpx.get(f"{economic_sandbox.url}/self").json()["logId"]
     assert first != second
+
+
+def test_links_to_what_the_sandbox_does_not_serve_answer_501(economic_sandbox: Any) -> None:
+    client = economic_sandbox.client()
+    totals = client.get("/customers/1").json()["totals"]["self"]
+    response = client.get(totals)
+    assert response.status_code == 501 and response.json()["httpStatusCode"] == 501

@@ -150,3 +150,14 @@ def test_finance_voucher_with_vat_code_splits_the_vat(api: Any) -> None:
     api.ok(api.vouchers(1, body), 201)
     assert api.book_journal(1).status_code == 204
     assert (api.balance(1310), api.balance(6630), api.balance(5820)) == (D("100.00"), D("25.00"), D("-125.00"))
+
+
+def test_idempotency_key_replays_the_first_booking(api: Any) -> None:
+    api.ok(api.vouchers(1, voucher(api, finances=[finance(5820, "10.00", contraAccount={"accountNumber": 7260})])), 201)
+    headers = {"Idempotency-Key": "book-1-run-7"}
+    first = api.http.post("/journalsapi/v5.0.0/journals/1/book", headers=headers)
+    again = api.http.post("/journalsapi/v5.0.0/journals/1/book", headers=headers)
+    assert (first.status_code, again.status_code) == (204, 204)
+    assert again.headers["X-ResultFromCache"] == "true" and "X-ResultFromCache" not in first.headers
+    assert api.balance(5820) == D("10.00")  # booked once
+    assert api.http.post("/journalsapi/v5.0.0/journals/1/book", headers={"Idempotency-Key": "other"}).status_code == 400

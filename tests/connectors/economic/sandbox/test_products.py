@@ -77,3 +77,12 @@ def test_put_updates_price_and_barred_products_cannot_be_sold(api: Any) -> None:
     response = api.post("/invoices/drafts", api.draft([api.line("OLD", "1", "12.00")]))
     assert response.status_code == 400
     assert api.json(response)["errors"]["lines"][0]["product"]["errors"][0]["message"] == "product OLD is barred and cannot be used."
+
+
+def test_a_products_invoices_are_listed_under_it(api: Any) -> None:
+    api.product("A/B")
+    draft = api.create_draft([api.line("A/B", "1", "1.00")])
+    booked = api.invoice([api.line("A/B", "1", "1.00"), api.line("100", "1", "1.00")])
+    links = api.ok(api.get("/products/A_6_B"))["invoices"]
+    assert [d["draftInvoiceNumber"] for d in api.json(api.http.get(links["drafts"]))["collection"]] == [draft["draftInvoiceNumber"]]
+    assert [b["bookedInvoiceNumber"] for b in api.json(api.http.get(links["booked"]))["collection"]] == [booked["bookedInvoiceNumber"]]
