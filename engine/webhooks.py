@@ -24,7 +24,7 @@ from starlette.routing import Route
 from engine.connector import Runtime, WebhookResult
 from engine.errors import ErrorClass, IexError, classify
 from engine.registry import get as get_connector
-from engine.runner.steps import record_key_text
+from engine.runner.support import record_key_text
 from engine.secrets import mask
 from engine.state import StateStore
 
@@ -81,11 +81,13 @@ def create_app(instance: Any, store: StateStore, *, notify: Callable[[str, str],
 
 
 def _handle(integration: Any, conn: Any, headers: dict[str, str], body: bytes) -> WebhookResult:
-    connector = get_connector(conn.connector)(conn.settings, Runtime(logger=log))
+    runtime = Runtime(logger=log)
+    connector = get_connector(conn.connector)(conn.settings, runtime)
     try:
         return connector.handle_webhook(headers, body)
     finally:
         connector.close()
+        runtime.close()
 
 
 def _enqueue(store: StateStore, integration: Any, connection: str, result: WebhookResult) -> list[str]:

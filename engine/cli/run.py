@@ -146,7 +146,8 @@ def run(instance_path: str, flows: tuple[str, ...], integrations: tuple[str, ...
 
         def scheduled(selected: list[str], poll: bool) -> None:
             summary = runner.run(flows=selected, poll=poll, wait=True, owner="iex run (scheduled)")
-            print_summary(summary, console)
+            if summary.total("seen") or summary.messages:  # quiet when nothing arrived
+                print_summary(summary, console)
 
         scheduler = Scheduler(instance, scheduled)
         if not scheduler.entries:

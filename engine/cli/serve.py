@@ -30,7 +30,8 @@ def serve(instance_path: str, host: str | None, port: int | None, concurrency: i
 
         def scheduled(flows: list[str], poll: bool) -> None:
             summary = runner.run(flows=flows, poll=poll, wait=True, owner="iex serve")
-            print_summary(summary, console, title="Scheduled run" if poll else "Webhook run")
+            if summary.total("seen") or summary.messages:  # quiet when nothing arrived
+                print_summary(summary, console, title="Scheduled run" if poll else "Webhook run")
 
         scheduler = Scheduler(instance, scheduled)
         app = create_app(instance, store, notify=scheduler.notify)

@@ -7,7 +7,8 @@ Modules: ``run`` (instance, lock, run log), ``flow`` (held, inbox, stream -> job
 """
 
 from engine.runner.run import DEFAULT_CONCURRENCY, Runner
-from engine.runner.steps import Job, Outcome, PlanLine, idempotency_key
+from engine.runner.steps import Job, Outcome, PlanLine
+from engine.runner.support import idempotency_key
 from engine.runner.summary import FlowCounts, RunSummary
 
 __all__ = ["DEFAULT_CONCURRENCY", "FlowCounts", "Job", "Outcome", "PlanLine", "RunSummary", "Runner",

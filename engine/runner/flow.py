@@ -12,7 +12,8 @@ from engine.errors import DataError, ErrorClass, IexError, Location, classify
 from engine.secrets import mask
 from engine.state import LedgerStatus
 from engine.runner.pool import LanePool
-from engine.runner.steps import FILTER, KEY, READ, FlowEnv, Job, record_key_text, resolve
+from engine.runner.steps import FILTER, KEY, READ, FlowEnv, Job
+from engine.runner.support import record_key_text, resolve
 
 log = logging.getLogger("iex")
 

@@ -17,7 +17,8 @@ from engine.state import DeadLetter, StateStore
 from engine.runner.cursor import CursorTracker
 from engine.runner.flow import FlowRun
 from engine.runner.progress import RunProgress
-from engine.runner.steps import FILTER, KEY, READ, REFS, Connections, FlowEnv, Job, PlanLine
+from engine.runner.steps import FILTER, KEY, READ, REFS, FlowEnv, Job, PlanLine
+from engine.runner.support import Connections
 from engine.runner.summary import RunSummary
 
 log = logging.getLogger("iex")
@@ -139,6 +140,7 @@ class Runner:
                             break
                 finally:
                     connections.close()
+                    runtime.close()
                     summary.api_calls[integration.name] = dict(runtime.metrics)
 
     def _workers(self, integration: Any) -> int:

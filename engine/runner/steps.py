@@ -17,23 +17,21 @@ The final ledger write of a record (its last step done, a dead letter, a hold) i
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
 from enum import Enum
 from typing import Any
 
 from engine.connector import ActionContext, Connector, Runtime
 from engine.errors import ConfigError, ErrorClass, IexError, IexSystemError, Location, classify
-from engine.registry import get as get_connector
 from engine.secrets import mask
 from engine.state import LedgerStatus, StateStore, StepKey
 from engine.state.codec import payload_hash
 from engine.runner.cursor import CursorTracker
 from engine.runner.summary import FlowCounts
+from engine.runner.support import Connections, idempotency_key, reference_of
 
 log = logging.getLogger("iex")
 
@@ -76,64 +74,6 @@ class PlanLine:
     note: str                          # "would send", "already done", ...
     input: Any = None
     requests: list[dict[str, Any]] = field(default_factory=list)
-
-
-class Connections:
-    """The connectors of one integration in one run, built on first use, shared by workers."""
-
-    def __init__(self, integration: Any, runtime: Runtime) -> None:
-        self.integration = integration
-        self.runtime = runtime
-        self._built: dict[str, Connector] = {}
-        self._lock = threading.Lock()
-
-    def get(self, name: str) -> Connector:
-        with self._lock:
-            if name not in self._built:
-                conn = self.integration.connections.get(name)
-                if conn is None:
-                    raise ConfigError(f"integration {self.integration.name}: no connection named {name!r}")
-                self._built[name] = get_connector(conn.connector)(conn.settings, self.runtime)
-            return self._built[name]
-
-    def close(self) -> None:
-        for connector in self._built.values():
-            try:
-                connector.close()
-            except Exception as exc:  # noqa: BLE001 - closing must not hide the run's outcome
-                log.warning(mask(f"closing connector {connector.name} failed: {exc}"))
-
-
-def idempotency_key(integration: str, flow: str, record_key: str, step: str) -> str:
-    """Stable for (integration, flow, record key, step); at most 100 characters, so it fits the
-    external-reference fields of target systems (e-conomic ``references.other`` takes 250)."""
-    key = f"{integration}/{flow}/{record_key}/{step}"
-    if len(key) <= 100:
-        return key
-    return key[:83] + "~" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-
-
-def resolve(value: Any, context: dict[str, Any]) -> Any:
-    """Evaluate compiled templates inside a nested option value."""
-    if hasattr(value, "evaluate"):
-        return value.evaluate(context)
-    if isinstance(value, dict):
-        return {k: resolve(v, context) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [resolve(v, context) for v in value]
-    return value
-
-
-def record_key_text(value: Any) -> str | None:
-    """A flow key as text: ints and Decimals without decoration, strings stripped."""
-    if value is None or isinstance(value, bool) or isinstance(value, (dict, list)):
-        return None
-    if isinstance(value, Decimal):
-        value = value.normalize() if value == value.to_integral_value() else value
-        text = format(value, "f")
-    else:
-        text = str(value).strip()
-    return text or None
 
 
 class FlowEnv:
@@ -463,15 +403,4 @@ class FlowEnv:
                                   mask(f"would fail ({error.error_class}): {error}")))
 
 
-def reference_of(result: Any) -> str | None:
-    """What the target calls the effect, for the ledger: ``reference``, else ``number``/``id``."""
-    if isinstance(result, dict):
-        for name in ("reference", "number", "id"):
-            value = result.get(name)
-            if value is not None and not isinstance(value, (dict, list)):
-                return str(value)
-    return None
-
-
-__all__ = ["READ", "FILTER", "KEY", "REFS", "Connections", "FlowEnv", "Job", "Outcome", "PlanLine",
-           "idempotency_key", "record_key_text", "reference_of", "resolve"]
+__all__ = ["READ", "FILTER", "KEY", "REFS", "FlowEnv", "Job", "Outcome", "PlanLine"]
