@@ -219,3 +219,19 @@ def test_trigger_has_every_or_cron(iex, tmp_path, monkeypatch):
         "    steps: [{name: a, action: ledger.create_order}]\n"))
     assert iex("validate", "r.yaml").lines == [
         "r.yaml:13:26: error: a trigger has either every or cron, not both [$.flows.orders.trigger.cron]"]
+
+
+def test_conditions_selectors_and_block_templates(iex, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "r.yaml", recipe_text(
+        "    source: {connection: shop, stream: orders}\n"
+        "    filter: \"paid: {{ record.paid }}\"\n"
+        "    key: \"{{ record.id }}\"\n"
+        "    steps:\n      - name: a\n        action: ledger.create_order\n"
+        "        input:\n          lines: {$each: \"{{ record.lines }}\", $fields: {a: 1}}\n"
+        "          note: |\n            first line\n            {{ record.x + }}\n"))
+    result = iex("validate", "r.yaml")
+    assert [line.split(": error: ")[0] for line in result.lines] == ["r.yaml:13:14", "r.yaml:14:11", "r.yaml:19:27", "r.yaml:22:27"]
+    assert "a condition must be exactly one {{ expression }}" in result.lines[0]
+    assert "a selector is plain JMESPath" in result.lines[1] and "a selector is plain JMESPath" in result.lines[2]
+    assert "template syntax error" in result.lines[3]
