@@ -12,7 +12,8 @@ file"):
 * ``$use`` (a mapping file, relative to this one) + ``$with`` (extra names): the other file's
   fields; it sees the top-level context plus the ``$with`` names, not this file's vars. Target
   fields next to ``$use`` are added to (and override) the used fields.
-* top-level ``vars``: evaluated in order, each sees the ones before it.
+* top-level ``vars``: evaluated in order, each sees the ones before it; readable by name
+  (``zone``) and as ``vars.zone``.
 
 A document with a top-level ``iex``, ``vars`` or ``fields`` key is a full mapping file; any
 other dict (an inline mapping in a recipe) is the ``fields`` themselves.

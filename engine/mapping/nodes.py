@@ -175,9 +175,12 @@ class Mapping:
     def _run(self, scope: Scope, path: str) -> dict[str, Any]:
         try:
             names = scope.names
+            computed: dict[str, Any] = {}
             for name, node in self.variables:
                 value = node.run(Scope(names, scope.root), join_path("vars", name))
-                names = {**names, name: None if value is OMIT else value}
+                computed[name] = None if value is OMIT else value
+                # a var is readable by its name and as vars.NAME
+                names = {**names, name: computed[name], "vars": dict(computed)}
             return self.fields.produce(Scope(names, scope.root), path)
         except IexError as exc:
             if exc.location is None:

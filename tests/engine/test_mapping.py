@@ -115,7 +115,7 @@ def test_vars_are_evaluated_in_order() -> None:
     mapping = compile_mapping({
         "iex": 1,
         "vars": {"net": "{{ money(record.total) }}", "vat": "{{ net * 0.25 }}", "gross": "{{ net + vat }}"},
-        "fields": {"gross": "{{ gross }}", "parts": ["{{ net }}", "{{ vat }}"]},
+        "fields": {"gross": "{{ gross }}", "parts": ["{{ net }}", "{{ vars.vat }}"]},
     })
     assert mapping.evaluate({"record": {"total": "80.00"}}) == {
         "gross": Decimal("100.0000"), "parts": [Decimal("80.00"), Decimal("20.0000")]}
