@@ -399,8 +399,11 @@ def _raw_lines(raw: str, line: int, col: int) -> list[tuple[str, int, int]]:
     """Split raw text into (text, line, col-of-first-char) triples."""
     out = []
     for i, text in enumerate(raw.split("\n")):
-        out.append((text, line + i, col if i == 0 else 1))
+        out.append((text.removesuffix("\r"), line + i, col if i == 0 else 1))
     return out
+
+
+_JOIN = "\x00join"  # marks an escaped line break in a double-quoted scalar: the next line joins directly
 
 
 def _flow_chars(raw: str, line: int, col: int, quote: str | None) -> list[tuple[str, tuple[int, int]]]:
@@ -416,11 +419,11 @@ def _flow_chars(raw: str, line: int, col: int, quote: str | None) -> list[tuple[
         if n > 0 and not body and n < len(lines) - 1:
             blanks += 1
             continue
-        if n > 0 and not (quote == '"' and chars and chars[-1][0] == "\x00break"):
+        if n > 0 and not (quote == '"' and chars and chars[-1][0] == _JOIN):
             joiner = "\n" * blanks if blanks else " "
             for ch in joiner:
                 chars.append((ch, (ln, c0 + lead)))
-        if chars and chars[-1][0] == "\x00break":
+        if chars and chars[-1][0] == _JOIN:
             chars.pop()
         blanks = 0
         chars.extend(_unescape(body, ln, c0 + lead, quote))
@@ -457,7 +460,7 @@ def _unescape(body: str, line: int, col: int, quote: str | None) -> list[tuple[s
                 out.append((_ESCAPES.get(code, code), pos))
                 i += 2
         elif quote == '"' and ch == "\\":
-            out.append(("\x00break", pos))  # escaped line break: the next line joins directly
+            out.append((_JOIN, pos))
             i += 1
         else:
             out.append((ch, pos))
@@ -467,7 +470,7 @@ def _unescape(body: str, line: int, col: int, quote: str | None) -> list[tuple[s
 
 def _block_chars(raw: str, line: int, *, folded: bool) -> list[tuple[str, tuple[int, int]]]:
     """Literal (|) and folded (>) block scalars: content starts on the line after the header."""
-    lines = raw.split("\n")
+    lines = [text.removesuffix("\r") for text in raw.split("\n")]
     header, content = lines[0], lines[1:]
     m = re.search(r"[1-9]", header.split("#", 1)[0])
     indent = int(m.group()) if m else next((len(t) - len(t.lstrip(" ")) for t in content if t.strip()), 0)

@@ -51,6 +51,7 @@ def test_missing_path_falls_back_to_the_nearest_parent_key():
         ("v: >-\n  one\n  two {{ k }}\n", "k", (3, 10)),
         ('v: "a\\tb {{ q }}"\n', "q", (1, 13)),
         ("v: plain\n  continued {{ r }}\n", "r", (2, 16)),
+        ("v: |\r\n  x\r\n  y {{ s }}\r\n", "s", (3, 8)),
     ],
 )
 def test_text_positions_inside_scalars_of_every_style(text, needle, expected):
