@@ -42,6 +42,9 @@ class FlowRun:
             if poll:
                 for prepared in self._stream(backfill, limit):
                     self._submit(pool, *prepared)
+        except BaseException:  # Ctrl-C or a kill: queued records stay pending, running ones finish
+            self.env.stop_flow = self.env.stop_flow or f"flow {self.env.flow.name} interrupted"
+            raise
         finally:
             pool.join()
 

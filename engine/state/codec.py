@@ -92,11 +92,11 @@ def _decimal(value: Decimal, normalize: bool) -> str:
     if not value.is_finite():
         raise ValueError(f"cannot store the non-finite number {value}")
     if normalize:
-        value = value.normalize()
-        text = format(value, "f")
+        if value.is_zero():
+            return "0"  # -0, 0.00 and 0E-7 are all zero
+        text = format(value.normalize(), "f")
     else:
-        text = str(value)
-    # JSON allows no leading "+" and needs a digit before an exponent; str(Decimal) obeys both.
+        text = str(value)  # exact, and valid JSON number text (no leading "+", no bare exponent)
     return text
 
 

@@ -36,3 +36,21 @@ def test_floats_and_unknown_types_are_refused_dates_become_iso_text():
     with pytest.raises(TypeError, match="object"):
         codec.dumps({"x": object()})
     assert codec.loads(codec.dumps({"d": date(2024, 3, 1)})) == {"d": "2024-03-01"}
+
+
+from hypothesis import example, given, strategies as st
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=20)
+    | st.decimals(allow_nan=False, allow_infinity=False, places=None),
+    lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(json_values)
+@example(Decimal("-0"))
+@example({"a": [Decimal("0E-7"), Decimal("1E+2")]})
+def test_any_json_value_round_trips_with_the_same_numbers(value):
+    back = codec.loads(codec.dumps(value, masked=False))
+    assert codec.payload_hash(back) == codec.payload_hash(value)
