@@ -13,6 +13,7 @@ from engine.connector import ActionContext
 from engine.errors import ConfigError, DataError
 
 from connectors.economic.client import EconomicApi, filter_eq
+from connectors.economic.documents import prune
 from connectors.economic.reference import Reference, number_of
 
 MATCH_FIELDS = ("email", "corporateIdentificationNumber", "ean", "customerNumber", "vatNumber",
@@ -123,7 +124,7 @@ def _check_references(ref: Reference, body: dict[str, Any]) -> None:
 
 
 def _create(api: EconomicApi, ref: Reference, data: dict[str, Any], field: str, value: Any) -> dict[str, Any]:
-    body = dict(data.get("customer") or {})
+    body = prune(dict(data.get("customer") or {}))
     body.setdefault(field, value)
     missing = [name for name in REQUIRED_ON_CREATE if body.get(name) in (None, "", {})]
     if missing:
@@ -148,7 +149,7 @@ def _same(field: str, old: Any, new: Any) -> bool:
 
 
 def _update(api: EconomicApi, ref: Reference, data: dict[str, Any], existing: dict[str, Any]) -> dict[str, Any]:
-    wanted = data.get("customer") or {}
+    wanted = prune(data.get("customer") or {})
     changes = {f: wanted[f] for f in data.get("update_fields") or []
                if f in wanted and f != "customerNumber" and not _same(f, existing.get(f), wanted[f])}
     if not changes:

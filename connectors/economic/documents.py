@@ -38,13 +38,23 @@ def reference_of(data: dict[str, Any], ctx: ActionContext) -> str:
 
 def draft_body(ref: Reference, data: dict[str, Any], ctx: ActionContext, products: dict[str, Any]) -> dict[str, Any]:
     """The e-conomic document to POST/PUT, checked against the cached reference data."""
-    body = {k: v for k, v in data.items() if k not in CONTROL_KEYS}
+    body = prune({k: v for k, v in data.items() if k not in CONTROL_KEYS})
     body["references"] = {**(data.get("references") or {}), "other": reference_of(data, ctx)}
     if body.get("exchangeRate") is not None:
         body["exchangeRate"] = to_decimal(body["exchangeRate"])
     body["lines"] = [_line(line, i, products) for i, line in enumerate(data.get("lines") or [])]
     check_references(ref, body)
     return body
+
+
+def prune(value: Any) -> Any:
+    """Without None values: e-conomic refuses null on write (omit a property to leave it empty),
+    while mappings produce None for what a record does not have."""
+    if isinstance(value, dict):
+        return {k: prune(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [prune(v) for v in value]
+    return value
 
 
 def _line(line: dict[str, Any], index: int, products: dict[str, Any]) -> dict[str, Any]:

@@ -82,6 +82,7 @@ CUSTOMER_BODY: JSON = {
 
 FIND_OR_CREATE_CUSTOMER: JSON = {
     "type": "object",
+    "additionalProperties": False,
     "description": "Find the customer by one field, or use one common customer for all sales.",
     "oneOf": [{"required": ["match"]}, {"required": ["common_customer_number"]}],
     "properties": {
@@ -104,6 +105,7 @@ FIND_OR_CREATE_CUSTOMER: JSON = {
 
 ENSURE_PRODUCT: JSON = {
     "type": "object",
+    "additionalProperties": False,
     "description": "Make sure the product of an invoice line exists in e-conomic.",
     "properties": {
         "productNumber": {"type": ["string", "null"], "description": "Product number (the shop's SKU), at most 25 characters."},
@@ -127,7 +129,8 @@ ENSURE_PRODUCT: JSON = {
 LINE: JSON = {
     "type": "object",
     "properties": {
-        "product": _ref("productNumber", "The line's product (must exist; see ensure_product)."),
+        "product": {"type": "object", "required": ["productNumber"], "description": "The line's product (must exist; see ensure_product).",
+                    "properties": {"productNumber": {"type": ["string", "integer"], "description": "e-conomic's productNumber (text, at most 25 characters)."}}},
         "description": {"type": "string", "maxLength": 2500, "description": "Line text (the product name when left out)."},
         "quantity": _money("Quantity."),
         "unitNetPrice": _money("Unit price excluding VAT, at most 2 decimals."),
@@ -158,7 +161,9 @@ DOCUMENT_PROPERTIES: JSON = {
             "attention": _ref("customerContactNumber", "Contact person."),
         },
     },
-    "delivery": {"type": "object", "description": "Delivery address and date (address, zip, city, country, deliveryDate)."},
+    "delivery": {"type": "object", "description": "Delivery address and date (address, zip, city, country, deliveryDate, deliveryTerms)."},
+    "deliveryLocation": _ref("deliveryLocationNumber", "One of the customer's delivery locations."),
+    "project": _ref("projectNumber", "Project (Projects module)."),
     "notes": {"type": "object", "description": "Heading and text lines shown on the invoice.",
               "properties": {"heading": {"type": "string", "maxLength": 250, "description": "Heading."},
                              "textLine1": {"type": "string", "maxLength": 1000, "description": "Text above the lines."},
@@ -184,6 +189,7 @@ VALIDATION_PROPERTIES: JSON = {
 
 CREATE_INVOICE: JSON = {
     "type": "object",
+    "additionalProperties": False,
     "required": ["date", "currency", "customer", "paymentTerms", "layout", "recipient", "lines"],
     "description": "An e-conomic draft invoice plus what to do with it.",
     "properties": {**DOCUMENT_PROPERTIES, **VALIDATION_PROPERTIES},
@@ -191,6 +197,7 @@ CREATE_INVOICE: JSON = {
 
 CREATE_ORDER: JSON = {
     "type": "object",
+    "additionalProperties": False,
     "required": ["date", "currency", "customer", "paymentTerms", "layout", "recipient", "lines"],
     "description": "An e-conomic order draft (same shape as an invoice draft; never booked).",
     "properties": DOCUMENT_PROPERTIES,
@@ -198,6 +205,7 @@ CREATE_ORDER: JSON = {
 
 CREATE_CREDIT_NOTE: JSON = {
     "type": "object",
+    "additionalProperties": False,
     "description": "A credit note for a booked invoice: returned lines, or an amount on the refund product. "
                    "Customer, currency, layout, payment terms and recipient come from the invoice unless given.",
     "properties": {
@@ -238,6 +246,7 @@ VOUCHER: JSON = {
 
 POST_VOUCHERS: JSON = {
     "type": "object",
+    "additionalProperties": False,
     "required": ["journalNumber", "vouchers"],
     "properties": {
         "journalNumber": {**NUMBER_REF, "description": "Journal (kassekladde), best one used only by iex."},
@@ -247,12 +256,12 @@ POST_VOUCHERS: JSON = {
 }
 
 BOOK_JOURNAL: JSON = {
-    "type": "object", "required": ["journalNumber"],
+    "type": "object", "additionalProperties": False, "required": ["journalNumber"],
     "properties": {"journalNumber": {**NUMBER_REF, "description": "Journal whose draft entries are all booked."}},
 }
 
 GET_INVOICE_PDF: JSON = {
-    "type": "object", "required": ["bookedInvoiceNumber", "path"],
+    "type": "object", "additionalProperties": False, "required": ["bookedInvoiceNumber", "path"],
     "properties": {"bookedInvoiceNumber": {**NUMBER_REF, "description": "Booked invoice number."},
                    "path": {"type": "string", "description": "File to write the PDF to (replaced if it exists)."}},
 }

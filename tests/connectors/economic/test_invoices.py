@@ -181,3 +181,12 @@ def test_the_pdf_of_a_booked_invoice_is_written_to_a_file(eco: EconomicConnector
     assert target.read_bytes().startswith(b"%PDF") and result["bytes"] == target.stat().st_size
     with pytest.raises(DataError, match="booked invoice 4711 does not exist"):
         eco.get_invoice_pdf({"bookedInvoiceNumber": 4711, "path": str(target)}, context("x"))
+
+
+def test_fields_a_record_lacks_are_left_out_rather_sent_as_null(eco: EconomicConnector, probe: Probe) -> None:
+    data = invoice("woo-1012", [line("100", "1", "159.20")], dueDate=None, delivery=None)
+    data["recipient"]["ean"] = None
+    data["notes"]["textLine1"] = None
+    result = eco.create_invoice(data, context("1012"))
+    draft = probe.get(f"/invoices/drafts/{result['draftInvoiceNumber']}")
+    assert "ean" not in draft["recipient"] and "textLine1" not in draft["notes"]
