@@ -4,7 +4,7 @@ in which expression, never a raw traceback."""
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, KeysView, Mapping, ValuesView
 from typing import Any
 
 from jinja2 import Undefined
@@ -67,8 +67,9 @@ def run_template(template: Any, context: Mapping[str, Any], source: str, paths: 
 
 
 def _materialize(value: Any) -> Any:
-    """map/select/reject give generators; the value of an expression is a list instead."""
-    if isinstance(value, Iterator):
+    """map/select/reject give generators, dict.items() a view; the value of an expression is a
+    list instead."""
+    if isinstance(value, Iterator | KeysView | ValuesView | ItemsView):
         items = []
         for item in value:
             items.append(item)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+import string
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from typing import Any
@@ -24,6 +25,7 @@ from engine.expressions import limits
 from engine.expressions.filters import FLOAT_MESSAGE, check_str_method, display_text, make_filters
 from engine.expressions.limits import LimitExceeded, Refused
 from engine.helpers import GLOBALS as HELPER_GLOBALS
+from engine.helpers.dates import format_date
 
 # Methods templates may call on builtin values. Anything else (``to_bytes``, ``expandtabs``,
 # ``mro``...) is refused; the sizes of the amplifying ones are checked in ``call``.
@@ -147,7 +149,6 @@ class IexSandbox(ImmutableSandboxedEnvironment):
         if wrapped is None:
             return None
         template: str = value.__self__
-        import string
 
         def checked(*args: Any, **kwargs: Any) -> str:
             limits.tick()
@@ -168,9 +169,7 @@ class IexSandbox(ImmutableSandboxedEnvironment):
         if isinstance(owner, str):
             check_str_method(owner, name, args, kwargs)
         elif isinstance(owner, dt.date) and name == "strftime":
-            from engine.helpers.dates import format_date
-
-            return format_date(owner, *args, **kwargs)
+            return format_date(owner, *args, **kwargs)  # same directive allow-list, no widths
         return super().call(__context, __obj, *args, **kwargs)
 
 

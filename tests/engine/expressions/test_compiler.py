@@ -199,6 +199,7 @@ def test_text_shows_none_as_empty_and_decimals_without_exponent() -> None:
 def test_map_and_select_give_lists() -> None:
     assert value("{{ record.line_items | map(attribute='name') }}") == ["Mug"]
     assert value("{{ record.line_items | selectattr('quantity', 'gt', 5) }}") == []
+    assert value("{{ record.billing.keys() }}") == ["country", "company", "first_name"]
 
 
 def test_optional_values_use_default_or_is_defined() -> None:
