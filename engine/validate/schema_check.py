@@ -29,6 +29,7 @@ TYPE_WORDS = {
     "null": "null",
 }
 HIDDEN = "(hidden)"
+_FROM_DOC: Any = object()
 
 
 def check(
@@ -36,25 +37,19 @@ def check(
     schema: dict[str, Any],
     *,
     base: JsonPath = (),
-    instance: Any = None,
+    instance: Any = _FROM_DOC,
     hidden: frozenset[JsonPath] = frozenset(),
     what: str = "value",
 ) -> list[Problem]:
     """Validate ``instance`` (default: the document's data at ``base``) against ``schema``.
     Values at ``hidden`` paths (secrets) are never quoted in messages."""
-    if instance is None:
-        instance = _at_path(doc.data, base)
+    if instance is _FROM_DOC:
+        instance = doc.get(base)
     validator = Draft202012Validator(schema)
     problems: list[Problem] = []
     for error in validator.iter_errors(instance):
         problems.extend(_Translator(doc, base, hidden, what).translate(error))
     return problems
-
-
-def _at_path(data: Any, path: JsonPath) -> Any:
-    for part in path:
-        data = data[part]
-    return data
 
 
 def describe(value: Any) -> str:
@@ -213,6 +208,8 @@ class _Translator:
                 labels.append(sub_schema.get("title") or _expected_types(wrong_type[0].validator_value))
             else:
                 fitting.append(index)
+        if any(not branches.get(i) for i in fitting):
+            return [at(self.doc, path, f"this {self.what} fits more than one alternative; make it unambiguous")]
         if not fitting:
             message = f"expected {' or '.join(labels)}, got {self.show(path, error.instance)}"
             return [at(self.doc, path, message)]
