@@ -15,8 +15,9 @@ order on to accounting; ``iex backfill --since`` passes it for history imports.
 Refunds are not a top-level list in ``wc/v3`` (WooCommerce 9 added ``/wc/v3/refunds``, older shops
 lack it): the refunds stream reads orders modified in the window, and for those listing
 ``refunds[]`` asks ``GET /orders/{id}/refunds``. Creating a refund saves its order, so the order's
-modification time moves with it. Only refunds created after the read's start are emitted, so an
-order that changes status later does not send its old refunds again.
+modification time moves with it. Only refunds created after the read's start, and after the
+order's last emitted modification, are emitted, so an order that changes status later does not
+send its old refunds again.
 """
 
 from __future__ import annotations
@@ -132,12 +133,14 @@ def read_refunds(client: WooClient, state: JSON | None, options: JSON) -> Iterat
         key, modified = str(order["id"]), order["date_modified_gmt"]
         if not cursor.is_new(key, modified):
             continue
+        # refunds up to the order's last emitted modification went out with that modification
+        since = max(floor, cursor.seen.get(key, ""))
         before = cursor.dump()
         cursor.advance(key, modified, lookback)
         if not order.get("refunds"):
             continue
         refunds = sorted(client.collect(f"orders/{order['id']}/refunds"), key=lambda r: r["id"])
-        fresh = [r for r in refunds if (r.get("date_created_gmt") or "") > floor]
+        fresh = [r for r in refunds if (r.get("date_created_gmt") or "") > since]
         for index, refund in enumerate(fresh):
             last = index == len(fresh) - 1
             yield Record(key=f"refund-{refund['id']}", data={**refund, "order": order}, cursor=cursor.dump() if last else before)

@@ -46,7 +46,6 @@ from connectors.woocommerce.sandbox import catalog
 from connectors.woocommerce.sandbox.documents import (
     LineProduct,
     OrderDraft,
-    Sequences,
     build_order,
     part_of_line,
     set_date,
@@ -363,6 +362,3 @@ def generate(store: Store, count: int, seed: int, *, start: datetime = DEFAULT_S
         Generator(store, seed, start, days).run(count)
     finally:
         store.listeners = listeners
-
-
-__all__ = ["BROKEN", "Sequences", "generate", "cvr_number", "ean_number"]

@@ -113,13 +113,20 @@ def test_refunds_stream_one_record_per_refund_with_its_order(woo_sandbox):
         assert record.data["order"]["number"] == store.orders[order_id]["number"]
 
     order = next(o for o in store.orders.values() if o["status"] == "completed" and not o["refunds"])
+    woo_sandbox.admin("POST", "clock", {"now": "2026-03-02T10:00:00"})
     new = woo_sandbox.api("POST", f"orders/{order['id']}/refunds", json={"amount": "10.00", "reason": "Kompensation"}).json()
-    fresh = list(connector.read("refunds", records[-1].cursor, {}))
+    fresh = list(connector.read("refunds", records[-1].cursor, {"lookback": "10m"}))
     assert keys(fresh) == [f"refund-{new['id']}"]
     assert fresh[0].data["order"]["refunds"][0]["total"] == "-10.00"
-    # the order changes again later: its old refund is not sent again
+    # the order changes again a minute later, inside the lookback: its refund is not sent again
+    woo_sandbox.admin("POST", "clock", {"now": "2026-03-02T10:01:00"})
     woo_sandbox.api("PUT", f"orders/{order['id']}", json={"status": "refunded"})
-    assert list(connector.read("refunds", fresh[-1].cursor, {})) == []
+    assert list(connector.read("refunds", fresh[-1].cursor, {"lookback": "10m"})) == []
+    # a second refund on the same order is new
+    woo_sandbox.admin("POST", "clock", {"now": "2026-03-02T10:02:00"})
+    other = next(o for o in store.orders.values() if o["status"] == "completed" and not o["refunds"])
+    second = woo_sandbox.api("POST", f"orders/{other['id']}/refunds", json={"amount": "5.00"}).json()
+    assert keys(connector.read("refunds", fresh[-1].cursor, {"lookback": "10m"})) == [f"refund-{second['id']}"]
 
 
 def test_wrong_credentials_are_a_config_error_without_the_secret(woo_sandbox):
