@@ -174,8 +174,7 @@ class EconomicApi:
             page = self.rest.get(next_page).json()
 
     def first(self, path: str, *, filter: str, sort: str | None = None) -> dict[str, Any] | None:
-        """The first item matching a filter (one call: pagesize 1 would hide duplicates from
-        nobody, but a small page keeps the answer short)."""
+        """The first item matching a filter, in one call (a small page: only the first is used)."""
         params: dict[str, Any] = {"pagesize": 20, "filter": filter}
         if sort:
             params["sort"] = sort

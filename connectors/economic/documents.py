@@ -14,7 +14,7 @@ from engine.connector import ActionContext
 from engine.errors import DataError
 
 from connectors.economic.client import to_decimal
-from connectors.economic.products import _MISSING
+from connectors.economic.products import NOT_LOOKED_UP
 from connectors.economic.reference import Reference, number_of
 
 CONTROL_KEYS = ("book", "book_with_number", "send_by", "expected", "tolerance", "rounding_product_number",
@@ -68,7 +68,7 @@ def _line(line: dict[str, Any], index: int, products: dict[str, Any]) -> dict[st
     number = number_of(out.get("product"), "productNumber")
     if number is not None:
         out["product"] = {"productNumber": str(number)}
-        known = products.get(str(number), _MISSING)
+        known = products.get(str(number), NOT_LOOKED_UP)
         if known is None:  # looked up earlier in this run and not found
             raise DataError(f"product {number} does not exist in e-conomic", field_path=f"lines[{index}].product")
         if not out.get("description") and isinstance(known, dict) and known.get("name"):

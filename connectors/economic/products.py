@@ -28,7 +28,7 @@ FIELDS: dict[str, tuple[str, Any]] = {
     "productGroupNumber": ("productGroup", lambda v: {"productGroupNumber": int(v)}),
     "unitNumber": ("unit", lambda v: {"unitNumber": int(v)}),
 }
-_MISSING = object()
+NOT_LOOKED_UP = object()  # cache marker: never asked (None in the cache means "asked, absent")
 
 
 def ensure_product(api: EconomicApi, ref: Reference, data: dict[str, Any], ctx: ActionContext) -> dict[str, Any]:
@@ -58,8 +58,8 @@ def find_product(api: EconomicApi, data: dict[str, Any], ctx: ActionContext) -> 
 def get_product(api: EconomicApi, number: str) -> dict[str, Any] | None:
     """The product by number, from this run's cache or one GET (a miss is cached too)."""
     cache = api.bucket("products")
-    cached = cache.get(number, _MISSING)
-    if cached is not _MISSING:
+    cached = cache.get(number, NOT_LOOKED_UP)
+    if cached is not NOT_LOOKED_UP:
         return cached
     found = api.get_or_none(f"/products/{encode_key(number)}")
     cache[number] = found
