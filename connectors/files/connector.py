@@ -25,7 +25,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from connectors.files.numbers import parse_number
 from connectors.files.readers import Row, data_error, decode, read_csv, read_jsonl, read_xml

@@ -7,7 +7,6 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from engine.connector import Record
 from engine.errors import DataError, ErrorClass, IexError, Location, classify
 from engine.secrets import mask
 from engine.state import LedgerStatus
@@ -169,4 +168,4 @@ class FlowRun:
                 self.env.store.inbox_processed(job.inbox_id)
 
 
-__all__ = ["FlowRun", "Record"]
+__all__ = ["FlowRun"]
