@@ -108,3 +108,13 @@ def test_finder_finds_a_customer_created_before_a_crash(eco: EconomicConnector) 
     fresh = sandbox_connector(eco.api.rest.base_url)
     found = fresh.find_effect("find_or_create_customer", data, context("o1"))
     assert found is not None and found["customerNumber"] == created["customerNumber"]
+
+
+def test_parallel_workers_matching_the_same_new_buyer_create_one_customer(eco: EconomicConnector, probe: Probe) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda i: eco.find_or_create_customer(by_email("same@example.dk"), context(f"o{i}")), range(4)))
+    assert len({r["customerNumber"] for r in results}) == 1
+    assert sum(r["created"] for r in results) == 1
+    assert len(probe.collection("/customers", filter="email$eq:same@example.dk")) == 1

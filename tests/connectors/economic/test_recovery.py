@@ -123,3 +123,25 @@ def test_rate_limits_and_server_errors_on_reads_are_retried(eco: EconomicConnect
     result = eco.find_or_create_customer(customer_step("bogholderi@tojco.dk"), context("y"))
     assert result["customerNumber"] == 1
     assert eco.runtime.metrics["http.economic.retries"] >= 1
+
+
+def test_a_post_cut_before_it_reached_e_conomic_is_not_found_and_sent_again_once(eco: EconomicConnector, probe: Probe) -> None:
+    order_flow(eco, "5301", "d@example.dk")
+    data = invoice("woo-5302", 1)
+    probe.faults(fault_rate=1.0, kinds=["drop"])
+    with pytest.raises(TransientError):
+        eco.create_invoice(data, context("5302/invoice"))
+    probe.faults()
+    assert eco.find_effect("create_invoice", data, context("5302/invoice")) is None  # nothing happened
+    eco.create_invoice(data, context("5302/invoice"))                              # so the runner sends it again
+    assert len(probe.collection("/invoices/booked", filter="references.other$eq:woo-5302")) == 1
+
+
+def test_a_rate_limited_post_is_retried_because_it_never_reached_e_conomic(eco: EconomicConnector, probe: Probe) -> None:
+    order_flow(eco, "5401", "e@example.dk")
+    probe.faults(fault_rate=0.5, kinds=["429"], seed=11, retry_after=0)
+    result = eco.create_invoice(invoice("woo-5402", 1), context("5402/invoice"))
+    probe.faults()
+    assert result["booked"] is True
+    assert len(probe.collection("/invoices/booked", filter="references.other$eq:woo-5402")) == 1
+    assert eco.runtime.metrics["http.economic.retries"] >= 1
