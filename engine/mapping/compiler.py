@@ -7,8 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import yaml
 
+from engine import yamlpos
 from engine.expressions import (
     Compiled,
     ExpressionError,
@@ -64,12 +64,10 @@ class _Compiler:
             raise MappingError([MappingProblem((), f"cannot read the mapping file: {exc.strerror}", 1, 1)],
                                str(path)) from None
         try:
-            doc = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-            reason = getattr(exc, "problem", None) or "invalid YAML"
-            raise MappingError([MappingProblem((), f"YAML error: {reason}", line, col)], str(path)) from None
+            doc = yamlpos.load(text, name=str(path)).data
+        except yamlpos.YamlError as exc:
+            problems = [MappingProblem((), f"YAML error: {i.message}", i.line, i.col) for i in exc.issues]
+            raise MappingError(problems, str(path)) from None
         return self.compile(doc, str(path), path.parent)
 
     def compile(self, doc: Any, origin: str, base_dir: Path | None) -> Mapping:
