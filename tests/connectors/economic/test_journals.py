@@ -108,3 +108,14 @@ def test_a_voucher_error_points_at_the_input_voucher(eco: EconomicConnector) -> 
 def test_unknown_journal_is_a_data_error(eco: EconomicConnector) -> None:
     with pytest.raises(DataError, match=r"journal 99 does not exist in e-conomic \(known: 1, 2\)"):
         eco.post_vouchers({"journalNumber": 99, "vouchers": []}, context("p11"))
+
+
+def test_large_batches_are_split_into_bulk_calls(eco: EconomicConnector, probe: Probe, monkeypatch: pytest.MonkeyPatch) -> None:
+    from connectors.economic import journals
+    monkeypatch.setattr(journals, "CHUNK", 2)
+    vouchers = [{"reference": f"v{i}", "entries": {"financeVouchers": [
+        {"account": {"accountNumber": 7220}, "contraAccount": {"accountNumber": 5820}, "amount": D("1.00"), "date": TODAY}]}}
+        for i in range(5)]
+    result = eco.post_vouchers({"journalNumber": 1, "vouchers": vouchers}, context("bulk"))
+    assert result["posted"] == 5 and probe.calls()["POST /journals/{id}/vouchers"] == 3
+    assert len({v["voucherNumber"] for v in result["vouchers"]}) == 5

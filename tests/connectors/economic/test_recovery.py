@@ -145,3 +145,12 @@ def test_a_rate_limited_post_is_retried_because_it_never_reached_e_conomic(eco: 
     assert result["booked"] is True
     assert len(probe.collection("/invoices/booked", filter="references.other$eq:woo-5402")) == 1
     assert eco.runtime.metrics["http.economic.retries"] >= 1
+
+
+def test_a_role_that_may_not_write_is_a_config_error(economic_sandbox: Any) -> None:
+    # The demo tokens are read-only, like an app whose role lacks the right: e-conomic answers 403.
+    eco = sandbox_connector(economic_sandbox.url, app_secret_token=Secret("demo"), agreement_grant_token=Secret("demo"))
+    assert eco.find_or_create_customer({"common_customer_number": 1}, context("r"))["customerNumber"] == 1
+    with pytest.raises(ConfigError, match="HTTP 403"):
+        eco.find_or_create_customer(customer_step("new@example.dk"), context("w"))
+    eco.close()
