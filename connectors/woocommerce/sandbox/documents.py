@@ -339,6 +339,7 @@ def _refund_item(ids: Sequences, kind: str, item: JSON, part: RefundPart) -> JSO
             "sku": item["sku"],
             "price": unit_price(-part.total, -part.quantity),
         }
-    doc = {key: item[key] for key in ("method_title", "method_id", "name", "tax_class", "tax_status") if key in item}
-    doc.update({"id": next(ids.item), "total": s2(-part.total), "total_tax": s2(-part.tax), "taxes": taxes, "meta_data": [refunded_from]})
+    doc: JSON = {"id": next(ids.item)}
+    doc.update({key: item[key] for key in ("method_title", "method_id", "name", "tax_class", "tax_status") if key in item})
+    doc.update({"total": s2(-part.total), "total_tax": s2(-part.tax), "taxes": taxes, "meta_data": [refunded_from]})
     return doc
