@@ -33,7 +33,10 @@ import logging
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
+
+if TYPE_CHECKING:
+    from engine.errors import IexError
 
 JSON = dict[str, Any]
 
@@ -46,6 +49,9 @@ class Record:
     key: str
     data: JSON
     cursor: JSON | None = None
+    #: set when the source could not read this record (a malformed CSV row): the runner
+    #: dead-letters it under step "(read)" and goes on, so one bad row never stops a file
+    error: "IexError | None" = None
 
 
 @dataclass

@@ -34,6 +34,7 @@ class Integration:
     settings: dict            # the customer's settings with defaults applied
     connections: dict[str, ResolvedConnection]
     enabled: bool
+    concurrency: int | None = None   # records worked on at once; None: the runner's default
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ def load_instance(path: str | Path) -> Instance:
             conn: _connection(doc, name, recipe, conn, raw, base_dir, unresolved if enabled else None)
             for conn in recipe.connections
         }
-        integrations[name] = Integration(name, recipe, apply_settings(recipe, raw.get("settings") or {}), connections, enabled)
+        integrations[name] = Integration(name, recipe, apply_settings(recipe, raw.get("settings") or {}), connections,
+                                         enabled, raw.get("concurrency"))
     if unresolved:
         raise ConfigError("cannot resolve the secrets of the instance file:\n" + "\n".join(f"  {u}" for u in unresolved),
                           location=Location(file=doc.name))
