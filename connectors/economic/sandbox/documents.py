@@ -18,21 +18,17 @@ from typing import Any
 
 from connectors.economic.sandbox.errors import ValidationErrors, error
 from connectors.economic.sandbox.ledger import money, to_base
-from connectors.economic.sandbox.validation import add, check_document
+from connectors.economic.sandbox.validation import add, check_document, known_only
 
 Doc = dict[str, Any]
 ZERO = Decimal("0.00")
-READ_ONLY = ("self", "netAmount", "netAmountInBaseCurrency", "grossAmount", "grossAmountInBaseCurrency", "vatAmount",
-             "roundingAmount", "costPriceInBaseCurrency", "marginInBaseCurrency", "marginPercentage", "pdf", "templates",
-             "soap", "lastUpdated", "draftInvoiceNumber", "orderNumber", "sent", "attachment")
-LINE_READ_ONLY = ("totalNetAmount", "marginInBaseCurrency", "marginPercentage", "vatRate", "vatAmount")
 
 
 def prepare(store: Any, body: Any) -> Doc:
     """A validated, normalised and totalled document from a POST/PUT body (raises ApiError)."""
     if not isinstance(body, dict):
         raise error(400, "The request body must be a JSON object.", "Send one draft document.")
-    doc = {k: copy.deepcopy(v) for k, v in body.items() if k not in READ_ONLY}
+    doc = known_only(copy.deepcopy(body), "draft")  # read-only totals, links and numbers are dropped
     errs = ValidationErrors()
     check_document(store, doc, "draft", errs)
     lines = doc.get("lines", [])
@@ -43,8 +39,7 @@ def prepare(store: Any, body: Any) -> Doc:
         if not isinstance(line, dict):
             add(errs, ("lines", index), "E04320", None, expected="an object")
             continue
-        for key in LINE_READ_ONLY:
-            line.pop(key, None)
+        line = lines[index] = known_only(line, "line")
         _check_line(store, line, errs, index)
     _check_header(store, doc, errs)
     errs.raise_if_any()

@@ -13,7 +13,7 @@ from connectors.economic.sandbox.errors import ValidationErrors, error, not_foun
 from connectors.economic.sandbox.links import with_links
 from connectors.economic.sandbox.routes_invoices import BOOKED_FIELDS, DRAFT_FIELDS, render_booked, render_draft
 from connectors.economic.sandbox.routing import Ctx, Reply, resource
-from connectors.economic.sandbox.validation import add, check_document
+from connectors.economic.sandbox.validation import add, check_document, known_only
 
 Doc = dict[str, Any]
 
@@ -26,8 +26,6 @@ FIELDS = {"address": "string", "balance": "number", "barred": "bool", "city": "s
 CONTACT_FIELDS = {"customerContactNumber": "int", "name": "string", "email": "string", "phone": "string"}
 LOCATION_FIELDS = {"deliveryLocationNumber": "int", "address": "string", "city": "string", "postalCode": "string",
                    "country": "string"}
-READ_ONLY = ("self", "balance", "dueAmount", "lastUpdated", "contacts", "deliveryLocations", "invoices", "templates",
-             "totals", "metaData")
 
 
 def render(ctx: Ctx, doc: Doc) -> Doc:
@@ -36,7 +34,9 @@ def render(ctx: Ctx, doc: Doc) -> Doc:
     base = f"/customers/{number}"
     balance = ctx.store.customer_balance.get(number)
     out["balance"] = balance if balance is not None else Decimal("0.00")
-    out["dueAmount"] = out["balance"]
+    today = ctx.store.today().isoformat()
+    out["dueAmount"] = sum((e["remainderInBaseCurrency"] for e in ctx.store.ledger.lookup("customer.customerNumber", number) or []
+                            if "remainder" in e and e.get("dueDate", today) <= today), Decimal("0.00"))
     out["contacts"] = ctx.links.url(f"{base}/contacts")
     out["deliveryLocations"] = ctx.links.url(f"{base}/delivery-locations")
     out["invoices"] = {"drafts": ctx.links.url(f"{base}/invoices/drafts"), "booked": ctx.links.url(f"{base}/invoices/booked"),
@@ -59,7 +59,7 @@ def _validated(ctx: Ctx, number_in_path: int | None) -> Doc:
     body = ctx.body
     if not isinstance(body, dict):
         raise error(400, "The request body must be a JSON object.", "Send one customer document.")
-    doc = {k: copy.deepcopy(v) for k, v in body.items() if k not in READ_ONLY}
+    doc = known_only(copy.deepcopy(body), "customer")
     errs = ValidationErrors()
     check_document(ctx.store, doc, "customer", errs)
     number = doc.get("customerNumber", number_in_path)

@@ -14,7 +14,7 @@ from connectors.economic.sandbox.errors import ValidationErrors, error, not_foun
 from connectors.economic.sandbox.links import decode_id, encode_id, with_links
 from connectors.economic.sandbox.routes_invoices import BOOKED_FIELDS, DRAFT_FIELDS, render_booked, render_draft
 from connectors.economic.sandbox.routing import Ctx, Reply, resource
-from connectors.economic.sandbox.validation import add, check_document
+from connectors.economic.sandbox.validation import add, check_document, known_only
 
 Doc = dict[str, Any]
 
@@ -23,7 +23,6 @@ FIELDS = {"barCode": "string", "barred": "bool", "costPrice": "number",
           "lastUpdated": "datetime", "name": "string", "productGroup.productGroupNumber": "int", "productNumber": "string",
           "recommendedPrice": "number", "salesPrice": "number", "unit.unitNumber": "int",
           "inventory.available": "number", "inventory.inStock": "number"}
-READ_ONLY = ("self", "lastUpdated", "invoices", "pricing", "metaData")
 
 
 def render(ctx: Ctx, doc: Doc) -> Doc:
@@ -56,7 +55,7 @@ def _validated(ctx: Ctx, number_in_path: str | None) -> Doc:
     body = ctx.body
     if not isinstance(body, dict):
         raise error(400, "The request body must be a JSON object.", "Send one product document.")
-    doc = {k: copy.deepcopy(v) for k, v in body.items() if k not in READ_ONLY}
+    doc = known_only(copy.deepcopy(body), "product")
     if isinstance(doc.get("productNumber"), int) and not isinstance(doc["productNumber"], bool):
         doc["productNumber"] = str(doc["productNumber"])  # a JSON number is read into the string key
     if number_in_path is not None and doc.get("productNumber") is None:

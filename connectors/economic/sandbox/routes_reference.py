@@ -100,7 +100,7 @@ def year_entries(ctx: Ctx) -> Doc:
     year = ctx.arg("key")
     if ctx.store.accounting_years.get(year) is None:
         raise not_found(f"accounting-years {year}")
-    entries = [e for e in ctx.store.ledger if e["_year"] == year]
+    entries = ctx.store.ledger.lookup("_year", year) or []
     path = f"/accounting-years/{year}/entries"
     return envelope(ctx.links, path, ctx.params, entries, ENTRY_FIELDS,
                     lambda e: with_links(e, ctx.links, f"/entries/{e['entryNumber']}"))

@@ -70,6 +70,29 @@ REQUIRED = {
     "voucher": ["accountingYear"],
 }
 
+# Properties a write accepts; others are dropped, as e-conomic's deserialiser ignores them
+KNOWN = {
+    "customer": {"address", "barred", "city", "corporateIdentificationNumber", "country", "creditLimit", "currency",
+                 "customerGroup", "customerNumber", "ean", "email", "layout", "mobilePhone", "name", "pNumber",
+                 "paymentTerms", "priceGroup", "publicEntryNumber", "salesPerson", "telephoneAndFaxNumber", "vatNumber",
+                 "vatZone", "website", "zip", "attention", "customerContact", "defaultDeliveryLocation",
+                 "eInvoicingDisabledByDefault"},
+    "product": {"productNumber", "name", "description", "salesPrice", "costPrice", "recommendedPrice", "barCode",
+                "barred", "unit", "productGroup", "departmentalDistribution", "inventory"},
+    "draft": {"date", "dueDate", "currency", "exchangeRate", "customer", "delivery", "deliveryLocation", "notes",
+              "paymentTerms", "project", "recipient", "references", "layout", "lines"},
+    "line": {"lineNumber", "sortKey", "product", "description", "quantity", "unitNetPrice", "discountPercentage",
+             "unitCostPrice", "unit", "departmentalDistribution", "accrual", "deliveryDate"},
+}
+
+# Properties that must be JSON objects when present
+OBJECTS = {
+    "customer": ["attention", "customerContact", "defaultDeliveryLocation"],
+    "draft": ["recipient", "notes", "references", "delivery", "deliveryLocation", "project"],
+    "line": ["accrual", "departmentalDistribution"],
+    "product": ["inventory", "departmentalDistribution"],
+}
+
 # Maximum lengths of string properties
 MAX_LENGTH = {
     "customer": {"address": 510, "city": 50, "corporateIdentificationNumber": 40, "country": 50, "currency": 3,

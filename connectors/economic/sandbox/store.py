@@ -61,7 +61,8 @@ class Store:
             self.orders = {state: Table("orderNumber", ("references.other", "customer.customerNumber"))
                            for state in ("drafts", "sent", "archived")}
             self.journal_entries = Table("journalEntryNumber", ("journal.journalNumber",))
-            self.ledger = Table("entryNumber", ("customer.customerNumber", "account.accountNumber", "bookedInvoice.bookedInvoiceNumber"))
+            self.ledger = Table("entryNumber", ("customer.customerNumber", "account.accountNumber",
+                                                  "bookedInvoice.bookedInvoiceNumber", "_year"))
             # counters e-conomic keeps per agreement
             self.next_customer = 3
             self.next_draft = 1

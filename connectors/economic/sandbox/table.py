@@ -44,10 +44,15 @@ class Table:
         return iter(list(self.rows.values()))
 
     def __contains__(self, key: Any) -> bool:
-        return key in self.rows
+        return self.get(key) is not None
 
     def get(self, key: Any) -> dict[str, Any] | None:
-        return self.rows.get(key)
+        """The document with this key; None also for keys that cannot be keys (a list from a
+        malformed request), so lookups never fail on bad input."""
+        try:
+            return self.rows.get(key)
+        except TypeError:
+            return None
 
     def put(self, doc: dict[str, Any]) -> dict[str, Any]:
         key = doc[self.key_field]

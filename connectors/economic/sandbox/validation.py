@@ -14,7 +14,7 @@ from typing import Any
 from connectors.economic.sandbox.errors import Path, ValidationErrors, list_hint
 from connectors.economic.sandbox.links import id_from_self
 from connectors.economic.sandbox.rules import (
-    CODES, DATES, MAX_LENGTH, MIN_LENGTH, NUMBERS, REFERENCES, REFS, REQUIRED, TWO_DECIMALS,
+    CODES, DATES, KNOWN, MAX_LENGTH, MIN_LENGTH, NUMBERS, OBJECTS, REFERENCES, REFS, REQUIRED, TWO_DECIMALS,
 )
 from connectors.economic.sandbox.table import get_path
 
@@ -139,8 +139,22 @@ def resolve(store: Any, ref_kind: str, value: Any, errs: ValidationErrors, path:
     return normalised
 
 
+def known_only(doc: Doc, kind: str) -> Doc:
+    """The document without properties e-conomic does not know (they are ignored, not stored)."""
+    known = KNOWN.get(kind)
+    return doc if known is None else {k: v for k, v in doc.items() if k in known}
+
+
+def check_objects(doc: Doc, kind: str, errs: ValidationErrors, prefix: Path = ()) -> None:
+    for name in OBJECTS.get(kind, []):
+        if name in doc and not isinstance(doc[name], dict):
+            add(errs, (*prefix, name), "E04320", doc[name], _HINT_FORMAT, expected="an object")
+            del doc[name]
+
+
 def check_document(store: Any, doc: Doc, kind: str, errs: ValidationErrors, prefix: Path = ()) -> None:
-    """Required, lengths, numbers, dates and references of one document (or line/entry)."""
+    """Object shapes, required, lengths, numbers, dates and references of one document (or line/entry)."""
+    check_objects(doc, kind, errs, prefix)
     check_required(doc, kind, errs, prefix)
     check_lengths(doc, kind, errs, prefix)
     check_numbers(doc, kind, errs, prefix)
