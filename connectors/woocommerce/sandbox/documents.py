@@ -3,7 +3,9 @@
 ``pricing`` computes the amounts; this module lays them out with WooCommerce's field names and
 types: money as 2-decimal strings, ``line_items[].price`` and ``tax_lines[].rate_percent`` as JSON
 numbers, ``refunds[].total`` negative on the order, refund ``amount`` positive with negative line
-quantities and totals. Identifiers come from ``Sequences`` because WooCommerce draws orders and
+quantities and totals. Refund objects carry ``line_items``, ``shipping_lines`` and ``fee_lines``
+(WooCommerce's own REST tests check all three, with negative totals); refund tax lines are left
+out [U]. Shipping addresses carry ``phone`` as newer WooCommerce versions do. Identifiers come from ``Sequences`` because WooCommerce draws orders and
 refunds from one sequence (both are ``shop_order*`` rows) and order items from another.
 """
 

@@ -4,7 +4,8 @@ The rules the sandbox follows (WooCommerce with "round tax at subtotal level" sw
 
 * Tax is computed and rounded to 2 decimals **per line** (PHP ``round``: half away from zero).
 * Line ``subtotal``/``total`` and shipping/fee totals always **exclude** tax, also when the shop
-  enters prices with tax (``prices_include_tax``). In such a shop the net amount is the entered
+  enters prices with tax (``prices_include_tax``); the reference marks this unsure [U], but it is
+  how WooCommerce stores line totals, and ``price`` = total / quantity is documented as ex. tax. In such a shop the net amount is the entered
   gross minus the base-country (DK 25 %) tax, and a customer taxed at another rate (OSS) or not
   at all (export, reverse charge) pays that net plus their own tax; this is WooCommerce's default
   ``woocommerce_adjust_non_base_location_prices`` behaviour.
