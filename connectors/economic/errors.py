@@ -101,8 +101,8 @@ def parse_error(response: Any) -> IexError | None:
     return DataError(mask(f"e-conomic refused {where} (HTTP {status}): {text}"), details=details)
 
 
-def with_context(error: DataError, context: str) -> DataError:
-    """The same error with a sentence added, e.g. which draft was left behind."""
-    return type(error)(
-        f"{error.message}; {context}", location=error.location, field_path=error.field_path, details=error.details
-    )
+def with_context(error: DataError, context: str, *, field_path: str | None = None) -> DataError:
+    """The same error with a sentence added (e.g. which draft was left behind), and optionally
+    its field path renamed to the action input's."""
+    return type(error)(f"{error.message}; {context}", location=error.location,
+                       field_path=field_path or error.field_path, details=error.details)

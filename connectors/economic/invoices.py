@@ -111,10 +111,21 @@ def book(api: EconomicApi, draft_number: Any, data: dict[str, Any]) -> dict[str,
     try:
         booked = api.post("/invoices/booked", request)
     except DataError as exc:
-        raise with_context(exc, f"draft {draft_number} left unbooked for review") from None
+        raise with_context(exc, f"draft {draft_number} left unbooked for review",
+                           field_path=_input_path(exc.field_path)) from None
     if api.dry_run:
         return {"draftInvoiceNumber": draft_number}
     return booked
+
+
+def _input_path(path: str | None) -> str | None:
+    """A booking request's field path as the action input names it (the draft's own fields,
+    ``book_with_number``, ``send_by``)."""
+    if path is None:
+        return None
+    if path.startswith("draftInvoice."):
+        return path[len("draftInvoice."):]
+    return {"bookWithNumber": "book_with_number", "sendBy": "send_by"}.get(path, path)
 
 
 def _put_draft(api: EconomicApi, number: Any, body: dict[str, Any]) -> dict[str, Any] | None:

@@ -126,7 +126,7 @@ def test_ean_invoices_are_sent_by_ean_when_booked(eco: EconomicConnector, probe:
     without_ean = invoice("kommune-1", lines, book=True, send_by="ean")
     with pytest.raises(DataError) as caught:
         eco.create_invoice(without_ean, context("k1"))
-    assert "ean" in (caught.value.field_path or "").lower() and "left unbooked" in str(caught.value)
+    assert caught.value.field_path == "recipient.ean" and "left unbooked" in str(caught.value)
     data = invoice("kommune-2", lines, book=True, send_by="ean")
     data["recipient"].update(ean="5790000000001", attention={"customerContactNumber": contact["customerContactNumber"]})
     result = eco.create_invoice(data, context("k2"))
@@ -190,3 +190,14 @@ def test_fields_a_record_lacks_are_left_out_rather_sent_as_null(eco: EconomicCon
     result = eco.create_invoice(data, context("1012"))
     draft = probe.get(f"/invoices/drafts/{result['draftInvoiceNumber']}")
     assert "ean" not in draft["recipient"] and "textLine1" not in draft["notes"]
+
+
+def test_book_with_number_chooses_the_invoice_number(eco: EconomicConnector, probe: Probe) -> None:
+    result = eco.create_invoice(invoice("woo-1013", [line("100", "1", "159.20")], book=True, book_with_number=70001),
+                                context("1013"))
+    assert result["bookedInvoiceNumber"] == 70001
+    assert probe.get("/invoices/booked/70001")["references"]["other"] == "woo-1013"
+    with pytest.raises(DataError, match="left unbooked for review") as caught:
+        eco.create_invoice(invoice("woo-1014", [line("100", "1", "1.00")], book=True, book_with_number=70001), context("1014"))
+    assert caught.value.field_path == "book_with_number"
+    assert len(drafts_with(probe, "woo-1014")) == 1
