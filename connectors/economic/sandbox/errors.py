@@ -85,16 +85,6 @@ class ValidationErrors:
         item["developerHint"] = hint or "Please check your request data."
         self._items.append((path, item))
 
-    def paths(self) -> list[str]:
-        """Dotted paths with errors, for messages and tests (``lines[0].quantity``)."""
-        out = []
-        for path, _ in self._items:
-            text = ""
-            for part in path:
-                text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
-            out.append(text)
-        return out
-
     def tree(self) -> dict[str, Any] | list[Any]:
         root: dict[str, Any] = {}
         for path, item in self._items:
@@ -103,6 +93,8 @@ class ValidationErrors:
                 last = index == len(path) - 1
                 if isinstance(part, int):
                     node = _array_slot(node, part)
+                    if last:  # the element itself is wrong (not an object)
+                        node.setdefault("errors", []).append(item)
                     continue
                 nxt = path[index + 1] if not last else None
                 if last:

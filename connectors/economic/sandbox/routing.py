@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +28,7 @@ from connectors.economic.sandbox.store import Store
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 JOURNALS_API = "/journalsapi/"
+log = logging.getLogger("iex.sandbox.economic")
 _LOG_NAMESPACE = uuid.UUID("8f1a6b2e-6a43-4d2b-9c55-3f1f0a6d2e11")
 
 
@@ -88,6 +90,11 @@ def resource(path: str, public: bool = False, **handlers: Handler) -> Route:
             return response
         except ApiError as exc:
             return error_response(store, exc, problem_style, request.url.path)
+        except Exception as exc:  # noqa: BLE001 - a sandbox bug answers like e-conomic's 500, with the cause
+            log.exception("economic sandbox: %s %s failed", request.method, request.url.path)
+            crash = error(500, f"An unexpected error occurred in the sandbox: {type(exc).__name__}: {exc}",
+                          "This is a sandbox bug; please report it with the request.")
+            return error_response(store, crash, problem_style, request.url.path)
 
     return Route(path, endpoint, methods=METHODS)
 

@@ -23,7 +23,7 @@ _HINT_FORMAT = "Please check the format of your data."
 
 
 def add(errs: ValidationErrors, path: Path, code: str, value: Any = None, hint: str = "", **fmt: Any) -> None:
-    field = str(path[-1])
+    field = str(path[-1]) if not isinstance(path[-1], int) else f"{path[-2]}[{path[-1]}]"
     errs.add(path, code, CODES[code].format(field=field, value=value, **fmt), value, hint)
 
 

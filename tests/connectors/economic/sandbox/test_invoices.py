@@ -228,3 +228,9 @@ def test_collections_leave_out_lines_and_single_documents_have_them(api: Any) ->
     assert "lines" not in listed and listed["pdf"]["download"] == booked["pdf"]["download"]
     assert len(api.ok(api.get(f"/invoices/booked/{booked['bookedInvoiceNumber']}"))["lines"]) == 1
     assert api.collection("/customers/1/invoices/booked")[0]["bookedInvoiceNumber"] == booked["bookedInvoiceNumber"]
+
+
+def test_a_line_that_is_not_an_object_is_reported_on_its_index(api: Any) -> None:
+    body = api.json(api.post("/invoices/drafts", api.draft(["one T-shirt please", api.line("100", "1", "1.00")])))
+    assert body["errors"]["lines"] == [{"arrayIndex": 0, "errors": [
+        {"errorCode": "E04320", "message": "lines[0] must be an object.", "developerHint": "Please check your request data."}]}]
