@@ -119,3 +119,17 @@ def test_large_batches_are_split_into_bulk_calls(eco: EconomicConnector, probe: 
     result = eco.post_vouchers({"journalNumber": 1, "vouchers": vouchers}, context("bulk"))
     assert result["posted"] == 5 and probe.calls()["POST /journals/{id}/vouchers"] == 3
     assert len({v["voucherNumber"] for v in result["vouchers"]}) == 5
+
+
+def test_plan_mode_posts_and_books_nothing(economic_sandbox: Any, probe: Probe) -> None:
+    from engine.connector import Runtime
+    runtime = Runtime(dry_run=True)
+    eco = sandbox_connector(economic_sandbox.url, runtime=runtime)
+    voucher = {"reference": "plan-1", "entries": {"financeVouchers": [
+        {"account": {"accountNumber": 7220}, "contraAccount": {"accountNumber": 5820}, "amount": D("1.00"), "date": TODAY}]}}
+    result = eco.post_vouchers({"journalNumber": 1, "vouchers": [voucher]}, context("plan", dry_run=True))
+    assert result["posted"] == 1 and result["vouchers"] == [{"reference": "plan-1", "voucherNumber": None}]
+    assert eco.book_journal({"journalNumber": 1}, context("plan-book", dry_run=True))["booked"] is True
+    assert [p["method"] for p in runtime.cache["plan"]] == ["POST", "POST"]
+    assert probe.collection("/journals/1/entries") == []
+    eco.close()
