@@ -1,0 +1,267 @@
+"""End to end: the woocommerce-economic recipe against both sandboxes over real HTTP.
+
+Fixtures:
+
+* ``economic``: the e-conomic sandbox (one server per session, reset to the seeded agreement for
+  every test) with a ``Probe`` that reads it as a person would in e-conomic's UI.
+* ``shop_factory(**options)``: a WooCommerce sandbox shop (``generate``, ``seed``, ``webhook``...);
+  the returned ``Shop`` creates orders, changes statuses and refunds through ``/_sandbox/``.
+* ``integration_factory(shop, settings)``: an instance file for the recipe pointing at the shop and
+  the agreement (credentials as ``${env:..}`` references), with ``run()`` and the state store.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from connectors.economic.testing import SANDBOX_APP_SECRET, SANDBOX_GRANT, Probe
+from engine.demo import install_ledger_lookup
+from engine.sandbox import FaultInjector, SandboxServer, build, factory, serve_in_thread
+
+ROOT = Path(__file__).resolve().parents[2]
+RECIPE = ROOT / "recipes" / "woocommerce-economic.yaml"
+WOO_KEY, WOO_SECRET, WEBHOOK_SECRET = "ck_e2e_key", "cs_e2e_secret", "e2e-webhook-secret"
+ENV = {
+    "IEX_E2E_WOO_KEY": WOO_KEY, "IEX_E2E_WOO_SECRET": WOO_SECRET, "IEX_E2E_WEBHOOK_SECRET": WEBHOOK_SECRET,
+    "IEX_E2E_ECONOMIC_APP_SECRET": SANDBOX_APP_SECRET, "IEX_E2E_ECONOMIC_GRANT": SANDBOX_GRANT,
+}
+START_DATE = "2025-03-01"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _e2e_environment() -> Iterator[None]:
+    install_ledger_lookup()
+    old = {name: os.environ.get(name) for name in ENV}
+    os.environ.update(ENV)
+    yield
+    for name, value in old.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+# ---------------------------------------------------------------- e-conomic
+
+
+@dataclass
+class Economic:
+    url: str
+    injector: FaultInjector
+    server: SandboxServer
+    probe: Probe
+
+    def booked(self) -> list[dict[str, Any]]:
+        """Every booked invoice and credit note, with lines (GET per document, as the UI shows it)."""
+        listed = self.probe.collection("/invoices/booked")
+        return [self.probe.get(f"/invoices/booked/{doc['bookedInvoiceNumber']}") for doc in listed]
+
+    def drafts(self) -> list[dict[str, Any]]:
+        listed = self.probe.collection("/invoices/drafts")
+        return [self.probe.get(f"/invoices/drafts/{doc['draftInvoiceNumber']}") for doc in listed]
+
+    def by_reference(self, documents: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+        found: dict[str, list[dict[str, Any]]] = {}
+        for doc in documents:
+            found.setdefault((doc.get("references") or {}).get("other") or "", []).append(doc)
+        return found
+
+    def customers(self) -> list[dict[str, Any]]:
+        return self.probe.collection("/customers")
+
+    def products(self) -> dict[str, dict[str, Any]]:
+        return {p["productNumber"]: p for p in self.probe.collection("/products")}
+
+
+@pytest.fixture(scope="session")
+def _economic_session() -> Iterator[Economic]:
+    injector = build("economic", {})
+    server = serve_in_thread(injector)
+    url = server.url.rstrip("/")
+    economic = Economic(url, injector, server, Probe(url))
+    yield economic
+    economic.probe.close()
+    server.stop()
+
+
+@pytest.fixture
+def economic(_economic_session: Economic) -> Economic:
+    _economic_session.probe.faults()
+    _economic_session.injector.reset()
+    return _economic_session
+
+
+# ---------------------------------------------------------------- the shop
+
+
+@dataclass
+class Shop:
+    url: str
+    server: SandboxServer
+    app: Any
+    http: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.http = httpx.Client(base_url=self.url, timeout=10, auth=(WOO_KEY, WOO_SECRET))
+
+    @property
+    def store(self) -> Any:
+        """The shop's in-memory data (for assertions)."""
+        return self.app.state.shop.store
+
+    def _admin(self, method: str, path: str, body: Any = None) -> Any:
+        response = self.http.request(method, path, json=body)
+        assert response.status_code < 300, response.text
+        return json.loads(response.text, parse_float=Decimal)
+
+    def create_order(self, **order: Any) -> dict[str, Any]:
+        """An order as checkout makes it (``POST /_sandbox/orders``); see the sandbox's admin docs."""
+        order.setdefault("status", "processing")
+        order.setdefault("date_created_gmt", "2025-03-10T10:00:00")
+        return self._admin("POST", "/_sandbox/orders", order)
+
+    def set_status(self, order_id: int, status: str) -> dict[str, Any]:
+        return self._admin("POST", f"/_sandbox/orders/{order_id}/status", {"status": status})
+
+    def update_order(self, order_id: int, changes: dict[str, Any]) -> dict[str, Any]:
+        return self._admin("PUT", f"/wp-json/wc/v3/orders/{order_id}", changes)
+
+    def refund(self, order_id: int, **refund: Any) -> dict[str, Any]:
+        return self._admin("POST", f"/wp-json/wc/v3/orders/{order_id}/refunds", refund)
+
+    def orders(self) -> list[dict[str, Any]]:
+        return [json.loads(json.dumps(o, default=str), parse_float=Decimal) for o in self.store.orders.values()]
+
+    def refunds(self) -> list[dict[str, Any]]:
+        return [{**r, "order_id": oid} for oid, items in self.store.refunds.items() for r in items]
+
+    def deliveries(self) -> Any:
+        return self._admin("GET", "/_sandbox/deliveries?wait=true")
+
+    def close(self) -> None:
+        self.http.close()
+        self.server.stop()
+
+
+@pytest.fixture
+def shop_factory() -> Iterator[Callable[..., Shop]]:
+    started: list[Shop] = []
+
+    def start(**options: Any) -> Shop:
+        # The generator's ``seed`` is a shop option; engine.sandbox.build would take it as the
+        # fault-injection seed, so the shop app is served without the fault wrapper here.
+        app = factory("woocommerce")({"consumer_key": WOO_KEY, "consumer_secret": WOO_SECRET,
+                                      "secret": WEBHOOK_SECRET, **options})
+        server = serve_in_thread(app)
+        shop = Shop(server.url.rstrip("/"), server, app)
+        started.append(shop)
+        return shop
+
+    yield start
+    for shop in started:
+        shop.close()
+
+
+# ---------------------------------------------------------------- the integration
+
+
+def _yaml(value: Any) -> str:
+    """JSON (a subset of YAML) with Decimals written as numbers, never through float."""
+    text = json.dumps(value, ensure_ascii=False, default=lambda d: f"@@{d}@@" if isinstance(d, Decimal) else str(d))
+    return re.sub(r'"@@(-?[0-9.]+)@@"', r"\1", text)
+
+
+@dataclass
+class Integration:
+    folder: Path
+    shop: Shop
+    economic: Economic
+    settings: dict[str, Any]
+    name: str = "webshop"
+    _store: Any = None
+    _instance: Any = None
+
+    @property
+    def instance_file(self) -> Path:
+        return self.folder / "iex.yaml"
+
+    def write(self) -> Path:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        settings = {"start_date": START_DATE, **self.settings}
+        self.instance_file.write_text(
+            "iex: 1\n"
+            "state: {path: state.sqlite}\n"
+            "integrations:\n"
+            f"  {self.name}:\n"
+            f"    recipe: {RECIPE}\n"
+            f"    settings: {_yaml(settings)}\n"
+            "    connections:\n"
+            f"      shop: {{url: \"{self.shop.url}\", consumer_key: \"${{env:IEX_E2E_WOO_KEY}}\", "
+            "consumer_secret: \"${env:IEX_E2E_WOO_SECRET}\", webhook_secret: \"${env:IEX_E2E_WEBHOOK_SECRET}\"}\n"
+            f"      economic: {{base_url: \"{self.economic.url}\", app_secret_token: \"${{env:IEX_E2E_ECONOMIC_APP_SECRET}}\", "
+            "agreement_grant_token: \"${env:IEX_E2E_ECONOMIC_GRANT}\", "
+            "rate_limit: {requests_per_second: 1000, burst: 1000}, max_concurrency: 8}\n",
+            encoding="utf-8",
+        )
+        return self.instance_file
+
+    @property
+    def instance(self) -> Any:
+        if self._instance is None:
+            from engine.instance import load_instance
+
+            self._instance = load_instance(self.write())
+        return self._instance
+
+    @property
+    def store(self) -> Any:
+        if self._store is None:
+            from engine.state import open_store
+
+            self._store = open_store(self.instance.state_path)
+        return self._store
+
+    def run(self, **options: Any) -> Any:
+        """One run of every flow (``Runner.run`` options: flows, poll, backfill...)."""
+        from engine.runner import Runner
+
+        return Runner(self.instance, self.store, progress=False).run(**options)
+
+    def ledger(self, flow: str, step: str) -> dict[str, Any]:
+        """record key -> ledger entry of one step."""
+        return {e.record_key: e for e in self.store.ledger_entries(self.name, flow, step=step)}
+
+    def dead_letters(self) -> list[Any]:
+        return list(self.store.dead_letters())
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+
+
+@pytest.fixture
+def integration_factory(tmp_path: Path, economic: Economic) -> Iterator[Callable[..., Integration]]:
+    made: list[Integration] = []
+
+    def make(shop: Shop, settings: dict[str, Any] | None = None, *, folder: str = "instance") -> Integration:
+        integration = Integration(tmp_path / folder, shop, economic, dict(settings or {}))
+        made.append(integration)
+        return integration
+
+    yield make
+    for integration in made:
+        integration.close()
+
+
+def money(value: Any) -> Decimal:
+    return Decimal(str(value))
