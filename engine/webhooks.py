@@ -12,6 +12,7 @@ never lost. ``GET /health`` says the receiver is up and when the last run finish
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -80,14 +81,20 @@ def create_app(instance: Any, store: StateStore, *, notify: Callable[[str, str],
     ])
 
 
+_receivers: dict[tuple[str, str], Any] = {}
+_receivers_lock = threading.Lock()
+
+
 def _handle(integration: Any, conn: Any, headers: dict[str, str], body: bytes) -> WebhookResult:
-    runtime = Runtime(logger=log)
-    connector = get_connector(conn.connector)(conn.settings, runtime)
-    try:
-        return connector.handle_webhook(headers, body)
-    finally:
-        connector.close()
-        runtime.close()
+    """One connector per (integration, connection) for the server's lifetime, so a connector can
+    remember deliveries it has seen (stale and replayed deliveries are dropped early; the ledger
+    remains the guarantee)."""
+    key = (integration.name, conn.name)
+    with _receivers_lock:
+        connector = _receivers.get(key)
+        if connector is None:
+            connector = _receivers[key] = get_connector(conn.connector)(conn.settings, Runtime(logger=log))
+    return connector.handle_webhook(headers, body)
 
 
 def _enqueue(store: StateStore, integration: Any, connection: str, result: WebhookResult) -> list[str]:

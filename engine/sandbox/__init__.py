@@ -42,6 +42,8 @@ def build(connector_name: str, options: Mapping[str, Any] | None = None) -> Faul
     """The connector's sandbox app, wrapped with fault injection and the admin routes."""
     own = dict(options or {})
     faults = fault_config({k: own.pop(k) for k in FAULT_OPTIONS if k in own})
+    if options and "seed" in options:
+        own["seed"] = options["seed"]   # one --seed makes both the faults and the sandbox's data repeatable
     app = factory(connector_name)(own)
     reset = getattr(getattr(app, "state", None), "reset", None)
     return with_faults(app, faults, reset=reset)

@@ -40,7 +40,7 @@ def test_serves_until_ctrl_c_with_options_passed_through(monkeypatch: pytest.Mon
     assert url.startswith("http://127.0.0.1:")
     assert seen["orders"] == [{"id": 1}, {"id": 2}]
     assert seen["faults"]["kinds"] == ["500"] and seen["faults"]["seed"] == 9
-    assert seen["state"]["options"] == {"orders": "2", "extra_flag": "True", "start_at": "5"}
+    assert seen["state"]["options"] == {"orders": "2", "extra_flag": "True", "start_at": "5", "seed": "9"}
 
 
 def test_list_names_connectors_with_a_sandbox() -> None:
