@@ -234,3 +234,19 @@ def test_a_line_that_is_not_an_object_is_reported_on_its_index(api: Any) -> None
     body = api.json(api.post("/invoices/drafts", api.draft(["one T-shirt please", api.line("100", "1", "1.00")])))
     assert body["errors"]["lines"] == [{"arrayIndex": 0, "errors": [
         {"errorCode": "E04320", "message": "lines[0] must be an object.", "developerHint": "Please check your request data."}]}]
+
+
+def test_every_reference_of_a_draft_must_exist(api: Any) -> None:
+    body = api.draft([{**api.line("100", "1", "1.00"), "unit": {"unitNumber": 99}}], customer=4242, currency="XXX", terms=77,
+                     layout={"layoutNumber": 5})
+    body["recipient"]["vatZone"] = {"vatZoneNumber": 9}
+    errors = api.json(api.post("/invoices/drafts", body))["errors"]
+    found = {k: v["errors"][0]["errorCode"] for k, v in errors.items() if k not in ("lines", "recipient")}
+    assert found == {"customer": "E06000", "currency": "E06000", "paymentTerms": "E06000", "layout": "E06000"}
+    assert errors["recipient"]["vatZone"]["errors"][0]["errorCode"] == "E06000"
+    assert errors["lines"][0]["unit"]["errors"][0]["developerHint"] == "Find a list of units at https://restapi.e-conomic.com/units."
+
+
+def test_amounts_travel_as_exact_decimal_numbers(api: Any) -> None:
+    response = api.post("/invoices/drafts", api.draft([api.line("100", "3", "0.10")]))
+    assert '"totalNetAmount":0.30' in response.text and '"grossAmount":0.38' in response.text
