@@ -44,10 +44,13 @@ JSON = dict[str, Any]
 @dataclass
 class Record:
     """One source record. ``key`` is its identity (the idempotency key of the flow), ``cursor``
-    the stream state to store once this record and all before it are settled."""
+    the stream state to store once this record and all before it are settled.
+
+    A record whose ``data`` is None is a *checkpoint*: nothing is processed, but its cursor is
+    stored once every record before it is settled (a stream that read pages with nothing new)."""
 
     key: str
-    data: JSON
+    data: JSON | None
     cursor: JSON | None = None
     #: set when the source could not read this record (a malformed CSV row): the runner
     #: dead-letters it under step "(read)" and goes on, so one bad row never stops a file

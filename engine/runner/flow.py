@@ -95,6 +95,9 @@ class FlowRun:
                 except StopIteration:
                     return
                 seq = env.tracker.register(record.cursor)
+                if record.data is None:  # a checkpoint: the stream moved on without a record
+                    self._settle_now(Job(data={}, key=record.key, seq=seq))
+                    continue
                 prepared = self.prepare(record.data, record.key, seq=seq, error=getattr(record, "error", None))
                 if prepared is not None:
                     yield prepared

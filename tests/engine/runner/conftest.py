@@ -26,6 +26,7 @@ class Box:
     once: set[Any] = field(default_factory=set)
     order: list[Any] = field(default_factory=list)
     ignore_cursor: bool = False
+    checkpoint: dict[str, Any] | None = None                      # a cursor the stream ends on, without a record
 
 
 class FakeConnector(Connector):
@@ -40,6 +41,8 @@ class FakeConnector(Connector):
         start = 0 if self.box.ignore_cursor or not state else state["next"]
         for index, row in enumerate(self.box.source[start:], start=start):
             yield Record(key=str(row["id"]), data=dict(row), cursor={"next": index + 1})
+        if self.box.checkpoint is not None:
+            yield Record(key="(checkpoint)", data=None, cursor=self.box.checkpoint)
 
     def _maybe_fail(self, data):
         error = self.box.fail.get(data.get("id"))

@@ -245,3 +245,12 @@ def test_run_log_holds_the_summary(box, store, kit):
     assert logged.id == summary.run_id and logged.outcome == "ok"
     assert logged.counts["flows"]["webshop/orders"]["done"] == {"send": 1}
     assert logged.counts["api_calls"] == {"webshop": {"fake.calls": 1}}
+
+
+
+def test_a_checkpoint_moves_the_cursor_without_a_record(box, store, kit):
+    box.source = rows(1, 2)
+    box.checkpoint = {"next": 2, "pages_read_to": "2026-11-29T22:00:00"}
+    summary = run(kit.instance(box), store)
+    assert box.sends == 2 and summary.total("done") == 2 and summary.total("seen") == 2
+    assert store.get_cursor("webshop", "orders") == {"next": 2, "pages_read_to": "2026-11-29T22:00:00"}
