@@ -123,12 +123,13 @@ def read_refunds(client: WooClient, state: JSON | None, options: JSON) -> Iterat
 
     A refund record carries the cursor past its order only when it is the order's last new
     refund, so a crash between two refunds of one order re-reads that order. Orders without new
-    refunds move the cursor with the next refund record (a stream cannot move its cursor
-    without a record)."""
+    refunds are passed by a closing checkpoint (a record without data), so a shop with few
+    refunds does not re-read the same orders on every poll."""
     lookback = duration(options.get("lookback", DEFAULT_LOOKBACK), "lookback")
     cursor = ModifiedCursor.load(state)
     start = _start(cursor, lookback, options, "refunds")
     floor = wc_time(start)
+    emitted = cursor.dump()
     for order in modified_orders(client, start, options, _statuses(options)):
         key, modified = str(order["id"]), order["date_modified_gmt"]
         if not cursor.is_new(key, modified):
@@ -143,4 +144,7 @@ def read_refunds(client: WooClient, state: JSON | None, options: JSON) -> Iterat
         fresh = [r for r in refunds if (r.get("date_created_gmt") or "") > since]
         for index, refund in enumerate(fresh):
             last = index == len(fresh) - 1
-            yield Record(key=f"refund-{refund['id']}", data={**refund, "order": order}, cursor=cursor.dump() if last else before)
+            emitted = cursor.dump() if last else before
+            yield Record(key=f"refund-{refund['id']}", data={**refund, "order": order}, cursor=emitted)
+    if cursor.dump() != emitted:
+        yield Record(key="(checkpoint)", data=None, cursor=cursor.dump())

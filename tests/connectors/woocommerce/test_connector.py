@@ -102,7 +102,8 @@ def test_first_read_without_cursor_or_since_refuses_to_guess(woo_sandbox):
 def test_refunds_stream_one_record_per_refund_with_its_order(woo_sandbox):
     store = woo_sandbox.shop.store
     connector = woo_sandbox.connector(per_page=5)
-    records = list(connector.read("refunds", None, {"since": "2025-01-01"}))
+    read = list(connector.read("refunds", None, {"since": "2025-01-01"}))
+    records = [r for r in read if r.data is not None]
     all_refunds = {r["id"]: (order_id, r) for order_id, refunds in store.refunds.items() for r in refunds}
     assert all_refunds, "the generated history has refunds"
     assert sorted(keys(records)) == sorted(f"refund-{i}" for i in all_refunds)
@@ -115,18 +116,28 @@ def test_refunds_stream_one_record_per_refund_with_its_order(woo_sandbox):
     order = next(o for o in store.orders.values() if o["status"] == "completed" and not o["refunds"])
     woo_sandbox.admin("POST", "clock", {"now": "2026-03-02T10:00:00"})
     new = woo_sandbox.api("POST", f"orders/{order['id']}/refunds", json={"amount": "10.00", "reason": "Kompensation"}).json()
-    fresh = list(connector.read("refunds", records[-1].cursor, {"lookback": "10m"}))
+    fresh = list(connector.read("refunds", read[-1].cursor, {"lookback": "10m"}))
     assert keys(fresh) == [f"refund-{new['id']}"]
     assert fresh[0].data["order"]["refunds"][0]["total"] == "-10.00"
     # the order changes again a minute later, inside the lookback: its refund is not sent again
     woo_sandbox.admin("POST", "clock", {"now": "2026-03-02T10:01:00"})
     woo_sandbox.api("PUT", f"orders/{order['id']}", json={"status": "refunded"})
-    assert list(connector.read("refunds", fresh[-1].cursor, {"lookback": "10m"})) == []
+    assert [r for r in connector.read("refunds", fresh[-1].cursor, {"lookback": "10m"}) if r.data is not None] == []
     # a second refund on the same order is new
     woo_sandbox.admin("POST", "clock", {"now": "2026-03-02T10:02:00"})
     other = next(o for o in store.orders.values() if o["status"] == "completed" and not o["refunds"])
     second = woo_sandbox.api("POST", f"orders/{other['id']}/refunds", json={"amount": "5.00"}).json()
     assert keys(connector.read("refunds", fresh[-1].cursor, {"lookback": "10m"})) == [f"refund-{second['id']}"]
+
+
+def test_refunds_stream_ends_on_a_checkpoint_so_orders_without_refunds_are_not_read_again(woo_sandbox):
+    connector = woo_sandbox.connector(per_page=5)
+    read = list(connector.read("refunds", None, {"since": "2025-01-01"}))
+    assert read[-1].data is None and read[-1].key == "(checkpoint)"
+    before = sum(v for k, v in connector.runtime.metrics.items() if k.startswith("http.woocommerce.GET /orders/{id}/refunds"))
+    again = list(connector.read("refunds", read[-1].cursor, {"lookback": "0m"}))
+    after = sum(v for k, v in connector.runtime.metrics.items() if k.startswith("http.woocommerce.GET /orders/{id}/refunds"))
+    assert [r for r in again if r.data is not None] == [] and after == before
 
 
 def test_wrong_credentials_are_a_config_error_without_the_secret(woo_sandbox):
