@@ -109,3 +109,24 @@ def economic_sandbox_factory() -> Iterator[Callable[[dict[str, Any]], EconomicSa
     for sandbox in started:
         sandbox.close_clients()
         sandbox.server.stop()
+
+
+@pytest.fixture
+def eco(economic_sandbox: EconomicSandbox) -> Iterator[Any]:
+    """The e-conomic connector pointed at the sandbox, as a recipe would build it."""
+    from connectors.economic.testing import sandbox_connector
+
+    connector = sandbox_connector(economic_sandbox.url)
+    yield connector
+    connector.close()
+
+
+@pytest.fixture
+def probe(economic_sandbox: EconomicSandbox) -> Iterator[Any]:
+    """Reads the sandbox's state and switches its faults, outside the connector under test."""
+    from connectors.economic.testing import Probe
+
+    p = Probe(economic_sandbox.url)
+    yield p
+    p.faults()
+    p.close()

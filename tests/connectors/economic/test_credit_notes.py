@@ -3,30 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal as D
-from typing import Any
 
 import pytest
 
 from engine.errors import DataError, HeldError
 
 from connectors.economic.connector import EconomicConnector
-from connectors.economic.testing import Probe, context, sandbox_connector
+from connectors.economic.testing import Probe, context
 
 
-@pytest.fixture
-def eco(economic_sandbox: Any) -> Iterator[EconomicConnector]:
-    connector = sandbox_connector(economic_sandbox.url)
-    yield connector
-    connector.close()
-
-
-@pytest.fixture
-def probe(economic_sandbox: Any) -> Iterator[Probe]:
-    p = Probe(economic_sandbox.url)
-    yield p
-    p.close()
 
 
 def book_invoice(eco: EconomicConnector, reference: str, *, customer: int = 1, zone: int = 1, currency: str = "DKK") -> int:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -19,18 +18,6 @@ NEW_CUSTOMER = {
 }
 
 
-@pytest.fixture
-def eco(economic_sandbox: Any) -> Iterator[EconomicConnector]:
-    connector = sandbox_connector(economic_sandbox.url)
-    yield connector
-    connector.close()
-
-
-@pytest.fixture
-def probe(economic_sandbox: Any) -> Iterator[Probe]:
-    p = Probe(economic_sandbox.url)
-    yield p
-    p.close()
 
 
 def by_email(email: str, **extra: Any) -> dict[str, Any]:

@@ -3,7 +3,6 @@ rounding lines, VAT zones (domestic, EU B2B 0 %, OSS), EAN sending, updates, pla
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal as D
 from pathlib import Path
 from typing import Any
@@ -17,18 +16,6 @@ from connectors.economic.connector import EconomicConnector
 from connectors.economic.testing import Probe, context, sandbox_connector
 
 
-@pytest.fixture
-def eco(economic_sandbox: Any) -> Iterator[EconomicConnector]:
-    connector = sandbox_connector(economic_sandbox.url)
-    yield connector
-    connector.close()
-
-
-@pytest.fixture
-def probe(economic_sandbox: Any) -> Iterator[Probe]:
-    p = Probe(economic_sandbox.url)
-    yield p
-    p.close()
 
 
 def line(number: str, quantity: str, price: str, description: str = "Vare") -> dict[str, Any]:

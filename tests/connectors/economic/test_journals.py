@@ -4,7 +4,6 @@ booking through the Journals API, and the invoice's remainder afterwards."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal as D
 from typing import Any
 
@@ -18,18 +17,6 @@ from connectors.economic.testing import Probe, context, sandbox_connector
 TODAY = dt.date.today().isoformat()
 
 
-@pytest.fixture
-def eco(economic_sandbox: Any) -> Iterator[EconomicConnector]:
-    connector = sandbox_connector(economic_sandbox.url)
-    yield connector
-    connector.close()
-
-
-@pytest.fixture
-def probe(economic_sandbox: Any) -> Iterator[Probe]:
-    p = Probe(economic_sandbox.url)
-    yield p
-    p.close()
 
 
 def booked_invoice(eco: EconomicConnector, reference: str) -> int:

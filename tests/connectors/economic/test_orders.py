@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal as D
 from typing import Any
 
-import pytest
 
 from connectors.economic.connector import EconomicConnector
-from connectors.economic.testing import Probe, context, sandbox_connector
+from connectors.economic.testing import Probe, context
 
-
-@pytest.fixture
-def eco(economic_sandbox: Any) -> Iterator[EconomicConnector]:
-    connector = sandbox_connector(economic_sandbox.url)
-    yield connector
-    connector.close()
 
 
 def order(reference: str) -> dict[str, Any]:

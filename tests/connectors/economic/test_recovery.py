@@ -4,7 +4,6 @@ credentials, rate limits and server errors (retried), and what repeat business c
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
 from decimal import Decimal as D
 from typing import Any
 
@@ -17,19 +16,6 @@ from connectors.economic.connector import EconomicConnector
 from connectors.economic.testing import Probe, context, sandbox_connector
 
 
-@pytest.fixture
-def eco(economic_sandbox: Any) -> Iterator[EconomicConnector]:
-    connector = sandbox_connector(economic_sandbox.url)
-    yield connector
-    connector.close()
-
-
-@pytest.fixture
-def probe(economic_sandbox: Any) -> Iterator[Probe]:
-    p = Probe(economic_sandbox.url)
-    yield p
-    p.faults()
-    p.close()
 
 
 def customer_step(email: str) -> dict[str, Any]:
