@@ -76,6 +76,28 @@ class Economic:
             found.setdefault((doc.get("references") or {}).get("other") or "", []).append(doc)
         return found
 
+    def documents(self, flow: str, key: Any, step: str, *, booked: bool = True) -> list[dict[str, Any]]:
+        """The booked documents (or drafts) whose references.other is the recipe's key for
+        ``flow``/``key``/``step`` (integration "webshop"), fetched whole."""
+        path = "/invoices/booked" if booked else "/invoices/drafts"
+        number = "bookedInvoiceNumber" if booked else "draftInvoiceNumber"
+        listed = self.probe.collection(path, filter=f"references.other$eq:webshop/{flow}/{key}/{step}")
+        return [self.probe.get(f"{path}/{doc[number]}") for doc in listed]
+
+    def invoice(self, order: dict[str, Any]) -> dict[str, Any]:
+        """The one booked invoice of a WooCommerce order (fails if there is not exactly one)."""
+        found = self.documents("orders", order["id"], "invoice")
+        assert len(found) == 1, f"order {order['id']}: {len(found)} booked invoices"
+        return found[0]
+
+    def credit_note(self, refund: dict[str, Any]) -> dict[str, Any]:
+        found = self.documents("refunds", f"refund-{refund['id']}", "credit_note")
+        assert len(found) == 1, f"refund {refund['id']}: {len(found)} booked credit notes"
+        return found[0]
+
+    def customer(self, number: Any) -> dict[str, Any]:
+        return self.probe.get(f"/customers/{number}")
+
     def customers(self) -> list[dict[str, Any]]:
         return self.probe.collection("/customers")
 
@@ -138,8 +160,11 @@ class Shop:
         order.setdefault("date_created_gmt", "2025-03-10T10:00:00")
         return self._admin("POST", "/_sandbox/orders", order)
 
-    def set_status(self, order_id: int, status: str) -> dict[str, Any]:
-        return self._admin("POST", f"/_sandbox/orders/{order_id}/status", {"status": status})
+    def set_status(self, order_id: int, status: str, *, at: str | None = None) -> dict[str, Any]:
+        """An admin's status change; ``at`` (GMT) sets the modification time (WooCommerce keeps
+        seconds, so two changes within one second would share it)."""
+        body = {"status": status, **({"date_modified_gmt": at} if at else {})}
+        return self._admin("POST", f"/_sandbox/orders/{order_id}/status", body)
 
     def update_order(self, order_id: int, changes: dict[str, Any]) -> dict[str, Any]:
         return self._admin("PUT", f"/wp-json/wc/v3/orders/{order_id}", changes)
@@ -200,6 +225,7 @@ class Integration:
     economic: Economic
     settings: dict[str, Any]
     name: str = "webshop"
+    validate: bool = False
     _store: Any = None
     _instance: Any = None
 
@@ -229,10 +255,17 @@ class Integration:
 
     @property
     def instance(self) -> Any:
+        """The loaded instance. ``validate=True`` integrations go through ``load_instance`` (the
+        full check of instance, recipe and mappings: seconds of YAML); the others reuse the
+        session's loaded recipe with the same settings check and secret resolution."""
         if self._instance is None:
-            from engine.instance import load_instance
+            self.write()
+            if self.validate:
+                from engine.instance import load_instance
 
-            self._instance = load_instance(self.write())
+                self._instance = load_instance(self.instance_file)
+            else:
+                self._instance = _quick_instance(self)
         return self._instance
 
     @property
@@ -259,6 +292,32 @@ class Integration:
     def close(self) -> None:
         if self._store is not None:
             self._store.close()
+
+
+_RECIPE: list[Any] = []
+
+
+def _quick_instance(integration: Integration) -> Any:
+    from engine.instance import Instance, ResolvedConnection
+    from engine.instance import Integration as Loaded
+    from engine.recipe import apply_settings, load_recipe
+    from engine.secrets import resolve
+
+    if not _RECIPE:
+        _RECIPE.append(load_recipe(RECIPE))
+    recipe = _RECIPE[0]
+    settings = apply_settings(recipe, {"start_date": START_DATE, **integration.settings})
+    shop = {"url": integration.shop.url, "consumer_key": resolve("${env:IEX_E2E_WOO_KEY}"),
+            "consumer_secret": resolve("${env:IEX_E2E_WOO_SECRET}"),
+            "webhook_secret": resolve("${env:IEX_E2E_WEBHOOK_SECRET}")}
+    economic = {"base_url": integration.economic.url, "app_secret_token": resolve("${env:IEX_E2E_ECONOMIC_APP_SECRET}"),
+                "agreement_grant_token": resolve("${env:IEX_E2E_ECONOMIC_GRANT}"),
+                "rate_limit": {"requests_per_second": 1000, "burst": 1000}, "max_concurrency": 8}
+    connections = {"shop": ResolvedConnection("shop", "woocommerce", shop),
+                   "economic": ResolvedConnection("economic", "economic", economic)}
+    loaded = Loaded(integration.name, recipe, settings, connections, True)
+    return Instance(integration.instance_file, integration.folder / "state.sqlite", {integration.name: loaded},
+                    "127.0.0.1", 8088)
 
 
 @pytest.fixture
@@ -302,7 +361,8 @@ class Generated:
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Generated]:
     economic, shop = start_economic(), start_shop(generate=200, seed=7)
-    integration = Integration(tmp_path_factory.mktemp("generated"), shop, economic, dict(GENERATED_SETTINGS))
+    integration = Integration(tmp_path_factory.mktemp("generated"), shop, economic, dict(GENERATED_SETTINGS),
+                              validate=True)
     try:
         first = integration.run()
         before = economic.probe.calls()
