@@ -80,6 +80,7 @@ def _run(console: Console, config: Path, report_file: str | None, payout_id: str
     connectors: list[Connector] = []
     try:
         con = duckdb.connect()
+        con.execute("SET enable_progress_bar = false")   # iex shows its own progress on stderr
         loaded = _load_lines(console, con, spec, settings, integration, runtime, connectors, report_file, payout_id)
         for bad in loaded.bad[:MAX_BAD_SHOWN]:
             console.print(f"[yellow]bad line[/] {bad}", highlight=False)

@@ -2,7 +2,8 @@
 
 Input tables: ``payout_lines`` (``load``), ``invoice_payments`` (``invoices``) and optionally
 ``posted_lines`` (``ledger``: lines posted by an earlier run, left out of matching). Output:
-``match_results`` (exactly one class per payout line) and ``unmatched_invoices``.
+``match_classes`` (exactly one class per payout line, by ``seq``), the view ``match_results``
+(each line with its class) and ``unmatched_invoices``.
 
 Rules run in order. A rule that finds exactly one invoice for a line decides it; a rule that
 finds two or more decides it as ``ambiguous`` (a tie is never guessed); a rule that finds none
@@ -26,35 +27,43 @@ POSTED_DDL = """CREATE TABLE IF NOT EXISTS posted_lines (
 
 
 def match(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule]) -> None:
-    """Fill ``match_results`` and ``unmatched_invoices`` from the input tables."""
+    """Fill ``match_results`` and ``unmatched_invoices`` from the input tables. Results are read
+    with ORDER BY (``seq`` is the report order), so tables need not keep insertion order; lines
+    are joined internally on ``seq``, not on their text identity."""
+    con.execute("SET preserve_insertion_order = false")
     con.execute(POSTED_DDL)
     _rules_table(con, rules)
-    con.execute("""
-        CREATE OR REPLACE TEMP TABLE pm_invoices AS
-        SELECT invoice_number, any_value(customer_number) AS customer_number, any_value(currency) AS currency,
-               any_value(amount) AS amount, any_value(remainder) AS remainder, any_value(date) AS date,
-               any_value(order_ref) AS order_ref, any_value(transaction_id) AS transaction_id
-        FROM invoice_payments GROUP BY invoice_number""")
+    unique = _invoices_table(con)
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE pm_pending AS
-        SELECT l.* FROM payout_lines l
+        SELECT l.seq, l.type, l.transaction_id, l.order_key, l.currency, l.amount, l.original_currency,
+               l.original_amount, l.date
+        FROM payout_lines l
         WHERE l.type IN {MATCHABLE} AND NOT EXISTS (SELECT 1 FROM posted_lines p WHERE p.line_key = l.line_key)""")
     con.execute("""CREATE OR REPLACE TEMP TABLE pm_decisions (
-        line_key VARCHAR, rule_index INTEGER, n BIGINT, invoice_number BIGINT, candidates VARCHAR)""")
-    con.execute("CREATE OR REPLACE TEMP TABLE pm_named (invoice_number BIGINT)")
+        seq BIGINT, rule_index INTEGER, n BIGINT, invoice_number BIGINT, pref INTEGER)""")
+    con.execute("CREATE OR REPLACE TEMP TABLE pm_ambiguous (seq BIGINT, invoice_number BIGINT)")
     for index, rule in enumerate(rules):
-        con.execute(f"""
-            CREATE OR REPLACE TEMP TABLE pm_cand AS
-            SELECT line_key, invoice_number FROM ({candidates_sql(rule)})
-            QUALIFY pref = min(pref) OVER (PARTITION BY line_key)""")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE pm_cand AS {candidates_sql(rule, distinct=not unique)}")
+        # a line's candidates are those of its best preference (refunds: credit notes before invoices)
         con.execute(f"""
             INSERT INTO pm_decisions
-            SELECT line_key, {index}, count(*), min(invoice_number),
-                   string_agg(CAST(invoice_number AS VARCHAR), ', ' ORDER BY invoice_number)
-            FROM pm_cand GROUP BY line_key""")
-        con.execute("INSERT INTO pm_named SELECT DISTINCT invoice_number FROM pm_cand")
-        con.execute("DELETE FROM pm_pending WHERE line_key IN (SELECT line_key FROM pm_cand)")
+            SELECT seq, {index},
+                   CASE WHEN n1 > 0 THEN n1 ELSE n2 END, CASE WHEN n1 > 0 THEN i1 ELSE i2 END,
+                   CASE WHEN n1 > 0 THEN 1 ELSE 2 END
+            FROM (SELECT seq,
+                         count(*) FILTER (WHERE pref = 1) AS n1, count(*) FILTER (WHERE pref = 2) AS n2,
+                         min(invoice_number) FILTER (WHERE pref = 1) AS i1,
+                         min(invoice_number) FILTER (WHERE pref = 2) AS i2
+                  FROM pm_cand GROUP BY seq)""")
+        con.execute(f"""
+            INSERT INTO pm_ambiguous
+            SELECT c.seq, c.invoice_number FROM pm_cand c
+            JOIN pm_decisions d ON d.seq = c.seq AND d.rule_index = {index} AND d.n > 1 AND d.pref = c.pref""")
+        con.execute("DELETE FROM pm_pending WHERE seq IN (SELECT seq FROM pm_cand)")
+    _running_totals(con)
     con.execute(_results_sql(", ".join(r.name for r in rules) or "none"))
+    con.execute(RESULTS_VIEW)
     con.execute("""
         CREATE OR REPLACE TABLE unmatched_invoices AS
         WITH period AS (SELECT min(date) AS first, max(date) AS last FROM payout_lines WHERE type = 'charge')
@@ -62,9 +71,62 @@ def match(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule]) -> None:
                i.remainder
         FROM pm_invoices i, period
         WHERE i.amount > 0 AND i.remainder > 0 AND i.date BETWEEN period.first AND period.last
-          AND NOT EXISTS (SELECT 1 FROM pm_named n WHERE n.invoice_number = i.invoice_number)
+          AND NOT EXISTS (SELECT 1 FROM match_classes m WHERE m.invoice_number = i.invoice_number)
+          AND NOT EXISTS (SELECT 1 FROM pm_ambiguous a WHERE a.invoice_number = i.invoice_number)
           AND NOT EXISTS (SELECT 1 FROM posted_lines p WHERE p.invoice_number = i.invoice_number)
         ORDER BY i.invoice_number""")
+
+
+#: one row per payout line: the line as loaded and what matching made of it
+RESULTS_VIEW = """
+CREATE OR REPLACE VIEW match_results AS
+SELECT l.seq, l.source_ref, l.line_key, l.line_ref, l.payout_id, l.payout_date, l.source_type, l.type, l.amount, l.fee,
+       l.net, l.currency, l.date, l.transaction_id, l.order_ref, l.original_amount, l.original_currency,
+       c.class, c.rule, c.invoice_number, c.customer_number, c.invoice_currency, c.compare_amount, c.expected,
+       c.difference, c.settle_amount, c.post_as, c.review, c.reason
+FROM payout_lines l JOIN match_classes c USING (seq)
+"""
+
+
+def _invoices_table(con: duckdb.DuckDBPyConnection) -> bool:
+    """``pm_invoices``: one row per invoice. ``invoice_payments`` may list an invoice once per
+    reference it carries; when every number is there once (the usual case) it is used as is.
+    Returns whether invoice numbers are unique."""
+    total, distinct = con.execute(
+        "SELECT count(*), count(DISTINCT invoice_number) FROM invoice_payments").fetchone()
+    if total == distinct:
+        con.execute("CREATE OR REPLACE TEMP VIEW pm_invoices AS SELECT * FROM invoice_payments")
+        return True
+    con.execute("""
+        CREATE OR REPLACE TEMP TABLE pm_invoices_once AS
+        SELECT invoice_number, any_value(customer_number) AS customer_number, any_value(currency) AS currency,
+               any_value(amount) AS amount, any_value(remainder) AS remainder, any_value(date) AS date,
+               any_value(order_ref) AS order_ref, any_value(transaction_id) AS transaction_id
+        FROM invoice_payments GROUP BY invoice_number""")
+    con.execute("CREATE OR REPLACE TEMP VIEW pm_invoices AS SELECT * FROM pm_invoices_once")
+    return False
+
+
+def _running_totals(con: duckdb.DuckDBPyConnection) -> None:
+    """``pm_running(line_key, paid_before)``: for invoices that more than one line pays, what the
+    lines before (by date, then report order) already paid. The few such invoices are found from
+    the decisions first, so the window runs over them only, not over every line."""
+    con.execute(f"""
+        CREATE OR REPLACE TEMP TABLE pm_running AS
+        WITH shared AS (
+            SELECT invoice_number FROM pm_decisions WHERE n = 1 GROUP BY invoice_number HAVING count(*) > 1
+        ), lines AS (
+            SELECT l.seq, l.date, d.invoice_number, {COMPARE_AMOUNT} AS compare_amount,
+                   CASE WHEN l.type = 'charge' OR (l.type = 'refund' AND i.amount < 0) THEN 'settle'
+                        WHEN l.type = 'refund' THEN 'reverse' ELSE 'dispute' END AS relation
+            FROM pm_decisions d SEMI JOIN shared s ON s.invoice_number = d.invoice_number
+            JOIN payout_lines l ON l.seq = d.seq
+            JOIN pm_invoices i ON i.invoice_number = d.invoice_number
+            WHERE d.n = 1
+        )
+        SELECT seq, sum(compare_amount) OVER (PARTITION BY invoice_number, relation ORDER BY date, seq
+                                                   ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS paid_before
+        FROM lines""")
 
 
 def _rules_table(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule]) -> None:
@@ -84,12 +146,16 @@ def money_text(column: str) -> str:
 def _results_sql(tried: str) -> str:
     tried = tried.replace("'", "''")
     return f"""
-CREATE OR REPLACE TABLE match_results AS
-WITH base AS (
-    SELECT l.*, d.rule_index, d.n, d.candidates, CASE WHEN d.n = 1 THEN d.invoice_number END AS matched_invoice,
+CREATE OR REPLACE TABLE match_classes AS
+WITH candidates AS (
+    SELECT seq, string_agg(CAST(invoice_number AS VARCHAR), ', ' ORDER BY invoice_number) AS candidates
+    FROM pm_ambiguous GROUP BY seq
+), base AS (
+    SELECT l.*, d.rule_index, d.n, c.candidates, CASE WHEN d.n = 1 THEN d.invoice_number END AS matched_invoice,
            p.class AS posted_class, p.invoice_number AS posted_invoice, p.voucher AS posted_voucher
     FROM payout_lines l
-    LEFT JOIN pm_decisions d USING (line_key)
+    LEFT JOIN pm_decisions d USING (seq)
+    LEFT JOIN candidates c USING (seq)
     LEFT JOIN posted_lines p USING (line_key)
 ), joined AS (
     SELECT l.*, i.customer_number, i.currency AS invoice_currency, i.amount AS invoice_amount,
@@ -101,18 +167,13 @@ WITH base AS (
     FROM base l
     LEFT JOIN pm_invoices i ON i.invoice_number = l.matched_invoice
     LEFT JOIN pm_rules r ON r.rule_index = l.rule_index
-), running AS (
-    SELECT *,
-           sum(compare_amount) OVER (PARTITION BY matched_invoice, relation ORDER BY date, seq
-                                     ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS paid_before
-    FROM joined
 ), expected AS (
     SELECT *,
            CASE relation
                WHEN 'settle' THEN invoice_remainder - coalesce(paid_before, 0)
                WHEN 'dispute' THEN CASE WHEN type = 'chargeback' THEN -invoice_amount ELSE invoice_amount END
                WHEN 'reverse' THEN -invoice_amount END AS expected
-    FROM running
+    FROM joined LEFT JOIN pm_running USING (seq)
 ), toleranced AS (
     SELECT *, CASE WHEN tol_pct IS NOT NULL THEN abs(expected) * tol_pct / 100 ELSE tol_abs END AS tolerance
     FROM expected
@@ -133,9 +194,7 @@ WITH base AS (
         END AS class
     FROM toleranced
 )
-SELECT seq, source_ref, line_key, line_ref, payout_id, payout_date, source_type, type, amount, fee, net, currency,
-       date, transaction_id, order_ref, original_amount, original_currency,
-       class,
+SELECT seq, class,
        CASE WHEN posted_class IS NOT NULL THEN NULL ELSE rule END AS rule,
        CASE WHEN posted_class IS NOT NULL THEN posted_invoice
             WHEN class IN ('fee', 'payout', 'adjustment', 'ambiguous', 'unmatched_payout_line') AND n IS DISTINCT FROM 1
@@ -178,5 +237,4 @@ SELECT seq, source_ref, line_key, line_ref, payout_id, payout_date, source_type,
        END, CASE WHEN posted_class IS NULL AND rule_mode = 'review' AND n = 1
                  THEN 'rule ' || rule || ' is in review mode' END), '') AS reason
 FROM classed
-ORDER BY seq
 """

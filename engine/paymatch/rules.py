@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -94,24 +95,62 @@ COMPARE_AMOUNT = """CASE WHEN l.currency = i.currency THEN l.amount
      WHEN l.original_currency = i.currency THEN l.original_amount END"""
 
 
-def candidates_sql(rule: Rule) -> str:
-    """SELECT (line_key, invoice_number, pref) of every candidate of ``rule`` for the pending lines;
-    the lowest ``pref`` of a line is its candidate set."""
-    if rule.by == "transaction_id":
-        key = "l.transaction_id = i.transaction_id"
-    elif rule.by == "order_ref":
-        key = "l.order_key = i.order_key"
-    else:
-        key = (f"i.currency IN (l.currency, l.original_currency) AND i.remainder <> 0 "
-               f"AND abs(({COMPARE_AMOUNT}) - i.remainder) <= {rule.tolerance.sql('i.remainder')} "
-               f"AND abs(date_diff('day', i.date, l.date)) <= {int(rule.date_window_days)}")
-    refund_to_invoice = "FALSE" if rule.by == "amount_date" else "i.amount > 0"
+def candidates_sql(rule: Rule, *, distinct: bool = True) -> str:
+    """SELECT (seq, invoice_number, pref) of every candidate of ``rule`` for the pending lines;
+    the lowest ``pref`` of a line is its candidate set. ``distinct`` is needed only when an
+    invoice has several rows in ``invoice_payments`` (one per reference)."""
+    if rule.by == "amount_date":
+        return _amount_date_sql(rule)
+    key = "l.transaction_id = i.transaction_id" if rule.by == "transaction_id" else "l.order_key = i.order_key"
     disputes = "TRUE" if rule.by == "transaction_id" else "FALSE"
     return f"""
-        SELECT DISTINCT l.line_key, i.invoice_number,
+        SELECT {"DISTINCT" if distinct else ""} l.seq, i.invoice_number,
                CASE WHEN l.type = 'refund' AND i.amount > 0 THEN 2 ELSE 1 END AS pref
         FROM pm_pending l JOIN invoice_payments i ON {key}
         WHERE (l.type = 'charge' AND i.amount > 0)
-           OR (l.type = 'refund' AND (i.amount < 0 OR {refund_to_invoice}))
+           OR (l.type = 'refund')
            OR (l.type IN ('chargeback', 'chargeback_reversal') AND i.amount > 0 AND {disputes})
+    """
+
+
+def _amount_date_sql(rule: Rule) -> str:
+    """Charges to open invoices, refunds to open credit notes, by amount within the tolerance and
+    dates within the window. To stay an equi-join at a million lines, open items are put in
+    amount buckets (width twice the tolerance; log-scale for a percent) and each line probes the
+    few buckets its tolerance can reach; the exact DECIMAL test follows. Bucket numbers are
+    DOUBLE, widened by one bucket each side, so rounding can only add candidates, never lose one."""
+    tol = rule.tolerance
+    if tol.percent is not None and tol.percent > 0:
+        width = math.log((100 + float(tol.percent)) / (100 - float(tol.percent)))
+        bucket = f"floor(ln(abs(CAST({{x}} AS DOUBLE))) / {width!r})"
+        low = f"abs(CAST(p.cmp AS DOUBLE)) * 100 / {100 + float(tol.percent)!r}"
+        high = f"abs(CAST(p.cmp AS DOUBLE)) * 100 / {100 - float(tol.percent)!r}"
+    else:
+        step = max(2 * float(tol.absolute), 0.01)
+        bucket = f"floor(abs(CAST({{x}} AS DOUBLE)) / {step!r})"
+        low = f"abs(CAST(p.cmp AS DOUBLE)) - {float(tol.absolute)!r}"
+        high = f"abs(CAST(p.cmp AS DOUBLE)) + {float(tol.absolute)!r}"
+    low_bucket = f"CAST(greatest({bucket.format(x=f'greatest({low}, 1e-9)')}, -1e15) AS BIGINT) - 1"
+    high_bucket = f"CAST({bucket.format(x=high)} AS BIGINT) + 1"
+    return f"""
+        WITH probes AS (
+            SELECT seq, type, date, currency AS cur, amount AS cmp FROM pm_pending
+            WHERE type IN ('charge', 'refund')
+            UNION ALL
+            SELECT seq, type, date, original_currency, original_amount FROM pm_pending
+            WHERE type IN ('charge', 'refund') AND original_amount IS NOT NULL AND original_currency <> currency
+        ), keyed AS (
+            SELECT p.*, sign(p.cmp) AS direction, unnest(range({low_bucket}, {high_bucket} + 1)) AS bucket
+            FROM probes p WHERE p.cmp <> 0
+        ), open_items AS (
+            SELECT invoice_number, currency, amount, remainder, date, sign(remainder) AS direction,
+                   CAST({bucket.format(x='remainder')} AS BIGINT) AS bucket
+            FROM pm_invoices WHERE remainder <> 0
+        )
+        SELECT DISTINCT k.seq, i.invoice_number, 1 AS pref
+        FROM keyed k JOIN open_items i
+          ON i.currency = k.cur AND i.direction = k.direction AND i.bucket = k.bucket
+        WHERE abs(k.cmp - i.remainder) <= {tol.sql('i.remainder')}
+          AND abs(date_diff('day', i.date, k.date)) <= {int(rule.date_window_days)}
+          AND ((k.type = 'charge' AND i.amount > 0) OR (k.type = 'refund' AND i.amount < 0))
     """

@@ -199,3 +199,30 @@ def test_lines_posted_before_keep_their_class_and_are_not_matched_again(con, tmp
     assert (res["old"]["class"], res["old"]["post_as"]) == ("partial", "already_posted")
     assert "PM po_T 1234" in res["old"]["reason"]
     assert (res["new"]["class"], res["new"]["expected"]) == ("matched_exact", D("40.00"))
+
+
+def test_amount_rule_edges_of_an_absolute_tolerance(con, tmp_path):
+    res = _lines(con, tmp_path, [("edge", "charge", "50.50", None, None, "2024-03-01"),
+                                 ("past", "charge", "70.51", None, None, "2024-03-01")],
+                 [_inv(1, "50.00"), _inv(2, "70.00")],
+                 [{"by": "amount_date", "tolerance": {"absolute": D("0.50")}}])
+    assert (res["edge"]["class"], res["edge"]["invoice_number"]) == ("matched_within_tolerance", 1)
+    assert res["past"]["class"] == "unmatched_payout_line"
+
+
+def test_amount_rule_with_a_percent_tolerance_and_refunds_to_credit_notes(con, tmp_path):
+    res = _lines(con, tmp_path, [("big", "charge", "9905.00", None, None, "2024-03-01"),
+                                 ("off", "charge", "9800.00", None, None, "2024-03-01"),
+                                 ("back", "refund", "-49.60", None, None, "2024-03-01")],
+                 [_inv(1, "10000.00"), _inv(2, "9000.00"), _inv(3, "-50.00"), _inv(4, "50.00")],
+                 [{"by": "amount_date", "tolerance": {"percent": D("1")}}])
+    assert (res["big"]["class"], res["big"]["invoice_number"]) == ("matched_within_tolerance", 1)
+    assert res["off"]["class"] == "unmatched_payout_line"
+    assert (res["back"]["class"], res["back"]["invoice_number"]) == ("matched_within_tolerance", 3)
+
+
+def test_amount_rule_compares_on_the_original_currency(con, tmp_path):
+    res = _lines(con, tmp_path, [("eur", "charge", "298.40", None, None, "2024-03-01", "40.00", "eur")],
+                 [_inv(1, "40.00", currency="EUR"), _inv(2, "298.40", currency="SEK")],
+                 [{"by": "amount_date"}])
+    assert (res["eur"]["class"], res["eur"]["invoice_number"]) == ("matched_exact", 1)
