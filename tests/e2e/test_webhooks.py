@@ -35,6 +35,7 @@ def wired(shop_factory, integration_factory) -> Iterator[tuple]:
 
 def test_an_order_arriving_by_webhook_and_by_polling_is_invoiced_once(wired, economic):
     shop, integration, notified, _ = wired
+    integration.run(flows=["products"])      # serve syncs the catalogue on its own schedule
     order = shop.create_order(line_items=KAFFE)
     [delivery] = [d for d in shop.deliveries() if d["topic"] == "order.created"]
     assert delivery["ok"] and delivery["response_codes"] == [200] and notified == [("webshop", "orders")]
