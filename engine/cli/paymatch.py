@@ -20,8 +20,8 @@ from engine import paymatch as pm
 from engine import registry, yamlpos
 from engine.connector import Connector, Runtime
 from engine.errors import ConfigError, DataError, IexError, Location
-from engine.http import dumps
 from engine.instance import Instance, Integration, load_instance
+from engine.paymatch.posting import vouchers_json
 from engine.secrets import mask
 
 MAX_BAD_SHOWN = 20
@@ -106,7 +106,7 @@ def _run(console: Console, config: Path, report_file: str | None, payout_id: str
         console.print(f"per-line results: {written}", highlight=False)
         if dry_run:
             console.print(f"dry run: {len(outcome.vouchers)} voucher(s) not posted:")
-            click.echo(dumps(pm.voucher_input(outcome.vouchers, settings)))
+            click.echo(vouchers_json(pm.voucher_input(outcome.vouchers, settings)))
         else:
             console.print(f"posted {len(outcome.posted)} voucher(s) to journal {settings.journal_number}"
                           + (" and booked it" if outcome.booked else ""), highlight=False)

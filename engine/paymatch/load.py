@@ -103,15 +103,18 @@ def _csv_rows(path: Path, spec: FormatSpec) -> Iterator[Row]:
     index = {name.strip().lower(): i for i, name in enumerate(header)}
     _check_header(spec, index, str(path))
     identity = spec.identity or spec.fields["line_id"].refs
+    # every column the format names, resolved to its position once (not per line)
+    position = {ref: index.get(ref.strip().lower()) for ref in spec.columns() | set(identity)}
     with handle:
         try:
             for cells in reader:
-                if not any(c.strip() for c in cells):
+                if not "".join(cells).strip():
                     continue
+                width = len(cells)
 
-                def get(ref: str, cells: list[str] = cells) -> str | None:
-                    i = index.get(ref.lower())
-                    return cells[i] if i is not None and i < len(cells) else None
+                def get(ref: str, cells: list[str] = cells, width: int = width) -> str | None:
+                    i = position.get(ref)
+                    return cells[i] if i is not None and i < width else None
 
                 yield f"{path}:{reader.line_num}", get, spec.fields, identity, {}
         except (csv.Error, UnicodeDecodeError) as exc:

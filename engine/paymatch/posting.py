@@ -18,6 +18,8 @@ A ``financeVouchers`` amount is a debit of ``account`` (and credit of ``contraAc
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -67,6 +69,23 @@ def voucher_input(vouchers: Iterable[Voucher], settings: PayMatchSettings) -> di
     return data
 
 
+_MARK = "\u0000dec:"
+_MARKED = re.compile(r'"\\u0000dec:(-?[0-9.]+)"')
+
+
+def vouchers_json(data: dict[str, Any]) -> str:
+    """The vouchers as JSON text with amounts as exact numbers (``702.85``, never a float), fast
+    enough for a payout of a million lines: the C encoder writes each Decimal as a marked string,
+    and the marks are taken off the digits afterwards."""
+    text = json.dumps(data, ensure_ascii=False, default=lambda v: _MARK + format(v, "f") if isinstance(v, Decimal)
+                      else _unserializable(v))
+    return _MARKED.sub(r"\1", text)
+
+
+def _unserializable(value: Any) -> Any:
+    raise TypeError(f"{type(value).__name__} cannot be written as JSON")
+
+
 def _reference(payout_id: str, lines: list[dict[str, Any]]) -> str:
     """Stable for the same lines, so a repeat after a crash is recognised in the journal."""
     digest = hashlib.sha256("\n".join(sorted(l["line_key"] for l in lines)).encode()).hexdigest()[:8]
@@ -77,6 +96,11 @@ def _reference(payout_id: str, lines: list[dict[str, Any]]) -> str:
 def _voucher_date(lines: list[dict[str, Any]]) -> str:
     dates = [l["payout_date"] for l in lines if l["payout_date"] is not None] or [l["date"] for l in lines]
     return max(dates).isoformat() if isinstance(max(dates), date) else str(max(dates))
+
+
+def _kind(line: dict[str, Any]) -> str:
+    """``chargeback_reversal`` -> ``Chargeback reversal`` for entry texts."""
+    return str(line["type"]).replace("_", " ").capitalize()
 
 
 def _money(value: Decimal) -> Decimal:
@@ -121,7 +145,7 @@ def _itemised(payout_id: str, lines: list[dict[str, Any]], settings: PayMatchSet
                 "amount": -settle,
                 "currency": {"code": line["invoice_currency"]},
                 "date": day,
-                "text": f"{line['type'].capitalize()} {line['line_ref']} invoice {line['invoice_number']}"[:200],
+                "text": f"{_kind(line)} {line['line_ref']} invoice {line['invoice_number']}"[:200],
                 "customerInvoice": int(line["invoice_number"]),
                 "contraAccount": {"accountNumber": acc["clearing"]},
             }
@@ -132,7 +156,7 @@ def _itemised(payout_id: str, lines: list[dict[str, Any]], settings: PayMatchSet
             payments.append(payment)
             clearing_total += in_payout_currency
             continue
-        text = f"{line['type'].capitalize()} {line['line_ref']}" + (
+        text = f"{_kind(line)} {line['line_ref']}" + (
             f" invoice {line['invoice_number']}" if line["invoice_number"] is not None else "")
         finance.append(_finance(acc[role], -amount, currency, day, text, acc["clearing"]))
         clearing_total += _money(amount)
