@@ -185,3 +185,11 @@ def test_iex_map_shows_an_oss_invoice_for_a_fixture_order(tmp_path, settings):
     assert {line["product"]["productNumber"] for line in invoice["lines"]} == {"OSS-DE"}
     assert invoice["lines"][0]["description"] == "TSHIRT-M T-shirt Kaffebaren - M"
     assert (invoice["customer"], invoice["currency"]) == ({"customerNumber": 42}, "EUR")
+
+
+def test_the_settings_reference_lists_every_setting_with_its_title(recipe):
+    text = (ROOT / "docs" / "recipes" / "woocommerce-economic.md").read_text(encoding="utf-8")
+    for name, spec in recipe.settings_schema["properties"].items():
+        row = next((line for line in text.splitlines() if line.startswith(f"| `{name}` |")), None)
+        assert row is not None, f"{name} is missing from the settings reference"
+        assert f"**{spec['title']}.**" in row
