@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,7 @@ from engine.paymatch.posting import vouchers_json
 from engine.secrets import mask
 
 MAX_BAD_SHOWN = 20
+LOCK_WAIT_SECONDS = 60
 
 
 @click.command(help="Reconcile a payout report against invoices and post it to the journal.")
@@ -94,7 +97,7 @@ def _run(console: Console, config: Path, report_file: str | None, payout_id: str
             economic = _connector(integration, settings.economic_connection, runtime, connectors)
         invoices = (pm.read_csv_file(invoices_file) if invoices_file
                     else _economic_invoices(con, economic, instance, integration.name, settings))
-        with pm.MatchLedger(instance.state_path) as ledger:
+        with _instance_lock(instance, dry_run), pm.MatchLedger(instance.state_path) as ledger:
             outcome = pm.reconcile(
                 con, settings, integration=integration.name, invoices=invoices, ledger=ledger,
                 journal=None if economic is None else pm.ConnectorJournal(economic), dry_run=dry_run)
@@ -114,6 +117,23 @@ def _run(console: Console, config: Path, report_file: str | None, payout_id: str
     finally:
         for connector in connectors:
             connector.close()
+
+
+@contextmanager
+def _instance_lock(instance: Instance, dry_run: bool) -> Iterator[None]:
+    """Posting takes the instance lock, as a run does: two posting processes never interleave.
+    A dry run posts nothing and needs no lock."""
+    if dry_run:
+        yield
+        return
+    from engine.state import open_store
+
+    store = open_store(instance.state_path)
+    try:
+        with store.lock("iex paymatch", wait=True, timeout=LOCK_WAIT_SECONDS):
+            yield
+    finally:
+        store.close()
 
 
 def _pick(instance: Instance, name: str | None) -> Integration:

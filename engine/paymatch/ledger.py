@@ -21,6 +21,7 @@ from pathlib import Path
 
 import duckdb
 
+from engine.errors import IexSystemError
 from engine.paymatch.match import POSTED_DDL
 from engine.paymatch.posting import Voucher
 
@@ -84,12 +85,17 @@ class MatchLedger:
                      rule_version: str) -> None:
         """Before sending: ``lines`` are (line_key, line_ref, class, invoice_number)."""
         now = _now()
-        with self._transaction():
-            self._db.executemany(
-                "INSERT INTO paymatch_ledger (integration, line_key, line_ref, payout_id, class, invoice_number, "
-                "rule_version, voucher, status, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
-                [(integration, key, ref, voucher.payout_id, cls, inv, rule_version, voucher.reference, now)
-                 for key, ref, cls, inv in lines])
+        try:
+            with self._transaction():
+                self._db.executemany(
+                    "INSERT INTO paymatch_ledger (integration, line_key, line_ref, payout_id, class, invoice_number, "
+                    "rule_version, voucher, status, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)",
+                    [(integration, key, ref, voucher.payout_id, cls, inv, rule_version, voucher.reference, now)
+                     for key, ref, cls, inv in lines])
+        except sqlite3.IntegrityError:
+            # another process posted some of these lines since this run read the ledger
+            raise IexSystemError(f"voucher {voucher.reference}: some of its lines were posted by another run "
+                                 "meanwhile; nothing was sent. Run again to see what is left") from None
 
     def mark_posted(self, integration: str, voucher_reference: str) -> None:
         with self._transaction():

@@ -121,3 +121,16 @@ def test_the_state_file_is_private(kit, tmp_path):
     state = tmp_path / "fresh" / "state.sqlite"
     MatchLedger(state).close()
     assert state.stat().st_mode & 0o077 == 0
+
+
+def test_lines_another_process_posted_meanwhile_are_not_sent(kit, tmp_path):
+    from engine.errors import IexSystemError
+    from engine.paymatch import Voucher
+
+    with MatchLedger(tmp_path / "state.sqlite") as ledger:
+        voucher = Voucher("PM po_A 1", "po_A", {}, ["k1"])
+        ledger.mark_pending("shop", voucher, [("k1", "txn_1", "matched_exact", 1001)], "v1")
+        with pytest.raises(IexSystemError, match="posted by another run meanwhile; nothing was sent"):
+            ledger.mark_pending("shop", Voucher("PM po_A 2", "po_A", {}, ["k1"]),
+                                [("k1", "txn_1", "matched_exact", 1001)], "v1")
+        assert ledger.pending_vouchers("shop") == ["PM po_A 1"]
