@@ -217,6 +217,8 @@ SELECT seq, class,
             ELSE 'suspense' END AS post_as,
        CASE WHEN posted_class IS NOT NULL OR type IN ('fee', 'payout', 'adjustment') THEN FALSE
             WHEN type IN ('chargeback', 'chargeback_reversal') THEN class <> 'matched_exact'
+            -- paid back against the invoice itself: posted, but someone should book the credit note
+            WHEN relation = 'reverse' THEN TRUE
             ELSE NOT (class IN ('matched_exact', 'matched_within_tolerance', 'partial') AND rule_mode = 'auto')
        END AS review,
        nullif(concat_ws('; ', CASE
@@ -233,7 +235,8 @@ SELECT seq, class,
            WHEN class IN ('partial', 'overpaid', 'matched_within_tolerance')
                 THEN 'paid ' || {money_text('compare_amount')} || ' ' || invoice_currency || ', expected '
                      || {money_text('expected')} || ' on invoice ' || matched_invoice
-           WHEN relation = 'reverse' THEN 'refund of invoice ' || matched_invoice || ' (no credit note matched)'
+           WHEN relation = 'reverse'
+                THEN 'refund of invoice ' || matched_invoice || ' but no credit note matched: book one for it'
        END, CASE WHEN posted_class IS NULL AND rule_mode = 'review' AND n = 1
                  THEN 'rule ' || rule || ' is in review mode' END), '') AS reason
 FROM classed
