@@ -3,6 +3,7 @@ match, vouchers, and (unless dry) posting through the journal exactly once."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -77,7 +78,8 @@ def reconcile(con: duckdb.DuckDBPyConnection, settings: PayMatchSettings, *, int
         raise IexSystemError("posting needs the match ledger (it keeps re-runs from posting twice)")
     for voucher in vouchers:
         ledger.mark_pending(integration, voucher, _ledger_rows(con, voucher), version)
-    key = f"paymatch:{integration}:" + ",".join(v.reference for v in vouchers)
+    digest = hashlib.sha256("\n".join(v.reference for v in vouchers).encode()).hexdigest()[:16]
+    key = f"paymatch:{integration}:{digest}"
     journal.post(voucher_input(vouchers, settings), key)
     for voucher in vouchers:
         ledger.mark_posted(integration, voucher.reference)
