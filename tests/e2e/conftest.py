@@ -352,6 +352,14 @@ class Generated:
     second: Any
     calls_second: dict[str, int]
 
+    _booked: dict[str, list[dict[str, Any]]] | None = None
+
+    def booked(self) -> dict[str, list[dict[str, Any]]]:
+        """Booked invoices and credit notes by references.other (read once, after both runs)."""
+        if self._booked is None:
+            self._booked = self.economic.by_reference(self.economic.booked())
+        return self._booked
+
     def broken(self) -> dict[str, str]:
         """order id -> the generator's ``_sandbox_note`` of its deliberately broken orders."""
         return {str(o["id"]): m["value"] for o in self.shop.orders() for m in o["meta_data"]
