@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from engine.paymatch.currency import from_minor
+from engine.helpers.money import minor_to_major
 
 JSON = dict[str, Any]
 
@@ -15,7 +15,7 @@ JSON = dict[str, Any]
 def money(units: Any, currency: str) -> Decimal:
     if isinstance(units, bool) or not isinstance(units, int | Decimal):
         raise ValueError(f"{units!r} is not a whole number of minor units")
-    return from_minor(units, currency)
+    return minor_to_major(units, currency)
 
 
 def payout(obj: JSON) -> JSON:

@@ -23,7 +23,7 @@ import duckdb
 import jmespath
 
 from engine.errors import DataError, Location
-from engine.paymatch.currency import from_minor
+from engine.helpers.money import minor_to_major
 from engine.paymatch.formats import FieldSource, FormatSpec
 
 Getter = Callable[[str], Any]
@@ -299,7 +299,7 @@ def _number(raw: Any, spec: FormatSpec, name: str, currency: str) -> Decimal | N
     if spec.units == "minor":
         if value != value.to_integral_value():
             raise _LineError(f"{name} {str(raw)[:40]!r} is not a whole number of minor units")
-        return from_minor(value, currency)
+        return minor_to_major(value, currency)
     return value
 
 
