@@ -120,3 +120,20 @@ def test_buyers_abroad_get_the_foreign_layout(shop_factory, integration_factory,
     abroad = shop.create_order(line_items=KAFFE, currency="EUR", billing={"country": "DE", "city": "Hamburg"})
     integration_factory(shop, {"layout_foreign": 21}).run()
     assert (economic.invoice(home)["layout"]["layoutNumber"], economic.invoice(abroad)["layout"]["layoutNumber"]) == (19, 21)
+
+
+def test_history_before_the_start_date_comes_over_with_backfill_once(shop_factory, integration_factory, economic):
+    shop = shop_factory()
+    old = shop.create_order(line_items=KAFFE, status="completed", date_created_gmt="2025-02-10T10:00:00")
+    new = shop.create_order(line_items=KAFFE)
+    integration = integration_factory(shop)
+    integration.run()
+    assert economic.documents("orders", old["id"], "invoice") == [] and economic.invoice(new)
+    backfill = integration.run(flows=["orders"], backfill={"since": "2025-02-01"})
+    assert backfill.flows["webshop/orders"].done["invoice"] == 1
+    assert economic.invoice(old)["date"] == "2025-02-10"
+    again = integration.run(flows=["orders"], backfill={"since": "2025-02-01"})
+    assert sum(again.flows["webshop/orders"].done.values()) == 0
+    plan_calls = economic.probe.calls()
+    integration.run(dry_run=True)                                   # iex plan: reads only
+    assert all(k.startswith("GET ") for k, n in economic.probe.calls().items() if n != plan_calls.get(k, 0))

@@ -193,3 +193,15 @@ def test_the_settings_reference_lists_every_setting_with_its_title(recipe):
         row = next((line for line in text.splitlines() if line.startswith(f"| `{name}` |")), None)
         assert row is not None, f"{name} is missing from the settings reference"
         assert f"**{spec['title']}.**" in row
+
+
+def test_the_example_instance_loads_with_its_references_set(monkeypatch):
+    from engine.instance import load_instance
+
+    for name in ("WOO_KEY", "WOO_SECRET", "WOO_WEBHOOK_SECRET", "ECONOMIC_APP_SECRET", "ECONOMIC_GRANT"):
+        monkeypatch.setenv(name, f"value-of-{name.lower()}")
+    instance = load_instance(ROOT / "iex.yaml.example")
+    webshop = instance.integrations["webshop"]
+    assert webshop.recipe.name == "woocommerce-economic" and webshop.settings["start_date"] == "2025-03-01"
+    assert webshop.connections["shop"].settings["consumer_key"].reveal() == "value-of-woo_key"
+    assert str(webshop.connections["economic"].settings["agreement_grant_token"]) == "***"
