@@ -171,3 +171,55 @@ def test_a_common_customer_for_public_buyers(shop_factory, integration_factory, 
     assert invoice["customer"]["customerNumber"] == SEED_COMPANY
     assert (invoice["recipient"]["name"], invoice["recipient"]["ean"]) == ("Aarhus Kommune", "5798000416604")
     assert Decimal(str(invoice["grossAmount"])) == Decimal(order["total"])
+
+
+@pytest.mark.parametrize("kind", ["b2c", "b2b", "ean"])
+def test_each_kinds_defaults_for_new_customers(shop_factory, integration_factory, economic, kind):
+    shop = shop_factory()
+    meta = {"b2c": [], "b2b": _meta(cvr="56347860"), "ean": _meta(ean="5798000416604", cvr="55133018")}[kind]
+    order = shop.create_order(line_items=KAFFE, payment_method="stripe", meta_data=meta,
+                              billing={"company": "" if kind == "b2c" else "Kunde A/S", "email": "kunde@example.net"})
+    integration_factory(shop, {f"{kind}_vat_zone": 4, f"{kind}_payment_terms": 2,
+                               f"{kind}_customer_group": {"domestic": 5, "eu": 5, "abroad": 5},
+                               "ean_send_by_ean": False}).run()
+    customer = _customer_of(economic, order)
+    assert (customer["vatZone"]["vatZoneNumber"], customer["paymentTerms"]["paymentTermsNumber"],
+            customer["customerGroup"]["customerGroupNumber"]) == (4, 2, 5)
+    assert economic.invoice(order)["recipient"]["vatZone"]["vatZoneNumber"] == 1     # the sale's zone, not the customer's
+
+
+@pytest.mark.parametrize("kind", ["b2b", "ean"])
+def test_company_and_public_rules_switch_creation_and_updates(shop_factory, integration_factory, economic, kind):
+    shop = shop_factory()
+    meta = _meta(cvr=SEED_COMPANY_CVR) if kind == "b2b" else _meta(ean="5798000416604")
+    economic.probe.put(f"/customers/{SEED_COMPANY}", {**{k: v for k, v in economic.customer(SEED_COMPANY).items()
+                                                         if k in ("name", "currency", "customerGroup", "paymentTerms",
+                                                                  "vatZone", "corporateIdentificationNumber", "email")},
+                                                      "ean": "5798000416604"})
+    moved = shop.create_order(line_items=KAFFE, billing={"company": "Tøj & Co", "city": "Kolding", "postcode": "6000"},
+                              meta_data=meta)
+    stranger = shop.create_order(line_items=KAFFE, billing={"company": "Ny Kunde ApS"},
+                                 meta_data=_meta(cvr="56347860") if kind == "b2b" else _meta(ean="5798000000014"))
+    integration = integration_factory(shop, {f"{kind}_create": False, f"{kind}_update_fields": ["city", "zip"],
+                                             "ean_send_by_ean": False})
+    integration.run()
+    customer = _customer_of(economic, moved)
+    assert (customer["customerNumber"], customer["city"], customer["zip"]) == (SEED_COMPANY, "Kolding", "6000")
+    [letter] = integration.dead_letters()
+    assert letter.record_key == str(stranger["id"]) and "creating customers is switched off" in letter.message
+
+
+def test_a_common_customer_for_companies(shop_factory, integration_factory, economic):
+    shop = shop_factory()
+    order = shop.create_order(line_items=KAFFE, billing={"company": "Bønnen ApS"}, meta_data=_meta(cvr="56347860"))
+    integration_factory(shop, {"b2b_common_customer": SEED_COMPANY}).run()
+    invoice = economic.invoice(order)
+    assert (invoice["customer"]["customerNumber"], invoice["recipient"]["name"]) == (SEED_COMPANY, "Bønnen ApS")
+
+
+def test_the_shops_own_meta_keys(shop_factory, integration_factory, economic):
+    shop = shop_factory()
+    order = shop.create_order(line_items=KAFFE, billing={"company": "Tøj & Co"},
+                              meta_data=[{"key": "billing_cvr_nummer", "value": SEED_COMPANY_CVR}])
+    integration_factory(shop, {"meta_key_cvr": "billing_cvr_nummer"}).run()
+    assert _customer_of(economic, order)["customerNumber"] == SEED_COMPANY

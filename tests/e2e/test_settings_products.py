@@ -130,3 +130,31 @@ def test_a_difference_within_the_tolerance_is_a_rounding_line_else_the_draft_sta
         letter = next(le for le in integration.dead_letters() if le.record_key == str(order["id"]))
         assert "difference 0.03 > tolerance 0.02" in letter.message
         assert len(economic.documents("orders", order["id"], "invoice", booked=False)) == 1
+
+
+@pytest.mark.parametrize(("settings", "group", "price"), [
+    ({"product_group": 1001}, 1001, Decimal("103.20")),                    # a group of the agreement's choosing
+    ({"home_vat_rate": Decimal("0.20")}, 1, Decimal("107.50")),            # 129.00 with 20 % VAT
+])
+def test_new_products_group_and_net_price(shop_factory, integration_factory, economic, settings, group, price):
+    shop = shop_factory()
+    integration_factory(shop, settings).run()
+    coffee = economic.products()["KAF-500"]
+    assert (coffee["productGroup"]["productGroupNumber"], _money(coffee["salesPrice"])) == (group, price)
+
+
+def test_a_rounding_product_of_the_agreements_choosing(shop_factory, integration_factory, economic):
+    shop = shop_factory(generate=20, seed=3)
+    [order] = [o for o in shop.orders() if any(m["value"] == "total-off-0.03" for m in o["meta_data"])]
+    integration_factory(shop, {"rounding_product": "DIFF", "statuses": [order["status"]]}).run()
+    [line] = [li for li in economic.invoice(order)["lines"] if li["product"]["productNumber"] == "DIFF"]
+    assert _money(line["totalNetAmount"]) == Decimal("0.03")
+    assert economic.products()["DIFF"]["productGroup"]["productGroupNumber"] == 2
+
+
+def test_without_creating_helper_products_the_agreements_own_are_used(shop_factory, integration_factory, economic):
+    shop = shop_factory()
+    order = shop.create_order(line_items=LINES, shipping="gls")
+    integration_factory(shop, {"create_helper_products": False}).run()
+    assert _products(economic.invoice(order))[-1] == "FRAGT"                 # the agreement's own shipping product
+    assert not {"FRAGT-UM", "AFRUND", "GEBYR"} & set(economic.products())

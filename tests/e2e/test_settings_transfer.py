@@ -102,6 +102,7 @@ def test_drafts_are_left_alone_when_updates_are_off(shop_factory, integration_fa
     ("klarna", {}, 1, 19),                                                    # not in the table: default
     ("klarna", {"payment_terms": 4}, 4, 19),
     ("bacs", {"payment_methods": {"bacs": {"payment_terms": 4, "layout": 21}}}, 4, 21),
+    ("stripe", {"layout": 21}, 3, 21),
 ])
 def test_payment_method_decides_payment_terms_and_layout(shop_factory, integration_factory, economic,
                                                          method, settings, terms, layout):

@@ -126,3 +126,33 @@ def test_foreign_currency_invoices_at_economics_rate(shop_factory, integration_f
     _assert_totals(invoice, order)
     assert (invoice["currency"], _money(invoice["exchangeRate"])) == (currency, rate)
 
+
+
+def test_a_shop_in_another_home_country_treats_its_own_buyers_as_domestic(shop_factory, integration_factory, economic):
+    shop = shop_factory()
+    order = shop.create_order(line_items=LINES, currency="SEK", billing={"country": "SE"})     # taxed 25 %
+    integration_factory(shop, {"home_country": "SE"}).run()
+    invoice = economic.invoice(order)
+    _assert_totals(invoice, order)
+    assert invoice["recipient"]["vatZone"]["vatZoneNumber"] == 1
+    assert not any(li["product"]["productNumber"].startswith("OSS-") for li in invoice["lines"])
+
+
+def test_the_agreements_own_vat_zone_numbers(shop_factory, integration_factory, economic):
+    shop = shop_factory()
+    order = shop.create_order(line_items=LINES, billing={"country": "US"})
+    integration_factory(shop, {"vat_zone_abroad": 4}).run()       # e.g. an agreement numbering zones differently
+    invoice = economic.invoice(order)
+    _assert_totals(invoice, order)
+    assert invoice["recipient"]["vatZone"]["vatZoneNumber"] == 4
+
+
+def test_oss_products_named_and_grouped_as_the_agreement_has_them(shop_factory, integration_factory, economic):
+    shop = shop_factory()
+    order = shop.create_order(line_items=LINES, currency="EUR", billing={"country": "DE"})
+    groups = {"DE": 1006, "SE": 1024}
+    integration_factory(shop, {"oss_product_prefix": "EU-MOMS-", "oss_product_groups": groups}).run()
+    invoice = economic.invoice(order)
+    _assert_totals(invoice, order)
+    assert {li["product"]["productNumber"] for li in invoice["lines"]} <= {"EU-MOMS-DE", "AFRUND"}
+    assert economic.products()["EU-MOMS-DE"]["productGroup"]["productGroupNumber"] == 1006
