@@ -188,7 +188,13 @@ def _start_sandboxes(orders: int, seed: int) -> tuple[Any, Any, dict[str, str]]:
     """Both sandboxes on loopback with fresh random credentials (set as environment variables)."""
     import secrets as random_tokens
 
-    from engine.sandbox import build, factory, fault_config, serve_in_thread, with_faults
+    from engine.sandbox import (
+        build,
+        factory,
+        fault_config,
+        serve_in_thread,
+        with_faults,
+    )
 
     tokens = {name: random_tokens.token_hex(12) for name in
               ("IEX_DEMO_WOO_KEY", "IEX_DEMO_WOO_SECRET", "IEX_DEMO_ECONOMIC_APP_SECRET", "IEX_DEMO_ECONOMIC_GRANT")}

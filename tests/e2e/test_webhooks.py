@@ -48,7 +48,7 @@ def test_an_order_arriving_by_webhook_and_by_polling_is_invoiced_once(wired, eco
 
 
 def test_a_webhook_after_the_poll_sends_nothing_new(wired, economic):
-    shop, integration, notified, _ = wired
+    shop, integration, _, _ = wired
     order = shop.create_order(line_items=KAFFE, status="processing")
     shop.deliveries()
     integration.run()                                                # poll and inbox in one run
