@@ -100,41 +100,6 @@ def run_demo(folder: Path, console: Console, *, progress: bool | None = True) ->
 # ---------------------------------------------------------------- ledger lookup (stopgap)
 
 
-def ledger_lookup(store: Any, integration: str) -> Any:
-    """``ledger(flow, key, step)`` for templates: the stored result of a done step of another
-    flow of the same integration, else None (the refunds flow reads its order's invoice)."""
-    from engine.state import LedgerStatus, StepKey
-
-    def ledger(flow: str, key: Any, step: str) -> Any:
-        entry = store.ledger_get(StepKey(integration, str(flow), str(key), str(step)))
-        return entry.result if entry is not None and entry.status is LedgerStatus.DONE else None
-
-    return ledger
-
-
-def install_ledger_lookup() -> None:
-    """Give the runner's template context ``ledger`` until the runner offers it itself.
-
-    STOPGAP (asked of the runner's owner): templates cannot read another flow's ledger, which
-    the refunds flow needs for its order's booked invoice number. This wraps
-    ``FlowEnv.context`` to add the name and changes nothing else; once the runner puts
-    ``ledger`` into the context itself, this does nothing."""
-    from engine.runner import steps
-
-    original = steps.FlowEnv.context
-    if getattr(original, "with_ledger", False):
-        return
-
-    def context(self: Any, data: dict[str, Any], key: str | None) -> dict[str, Any]:
-        found = original(self, data, key)
-        if "ledger" not in found:
-            found["ledger"] = ledger_lookup(self.store, self.integration.name)
-        return found
-
-    context.with_ledger = True  # type: ignore[attr-defined]
-    steps.FlowEnv.context = context  # type: ignore[method-assign]
-
-
 # ================================================================ the shop and the agreement
 
 SHOP_INSTANCE = """\
@@ -312,7 +277,6 @@ def run_shop_demo(folder: Path, console: Console, *, orders: int = 200, seed: in
 
     setup_logging(verbose=False)
     logging.getLogger("iex").setLevel(logging.ERROR)   # dead letters are explained in the summary
-    install_ledger_lookup()
     shop, economic, _ = _start_sandboxes(orders, seed)
     try:
         instance = load_instance(_write_instance(folder, shop.url, economic.url))

@@ -104,7 +104,14 @@ class FlowEnv:
         return bool(self.stop_flow or self.stop_integration)
 
     def context(self, data: dict[str, Any], key: str | None) -> dict[str, Any]:
-        return {"record": data, "settings": self.integration.settings, "steps": {}, "key": key, "run": self.run}
+        return {"record": data, "settings": self.integration.settings, "steps": {}, "key": key, "run": self.run,
+                "ledger": self.ledger}
+
+    def ledger(self, flow: str, key: Any, step: str) -> Any:
+        """``ledger(flow, key, step)`` in templates: the result of a done step of any flow of this
+        integration, else None (a refund reads its order's booked invoice; None holds it)."""
+        entry = self.store.ledger_get(StepKey(self.integration.name, str(flow), str(key), str(step)))
+        return entry.result if entry is not None and entry.status is LedgerStatus.DONE else None
 
     # -- per-record exclusion: the same record never runs on two workers at once ----------
     def _acquire(self, key: str) -> None:

@@ -14,10 +14,10 @@ CONTEXT: dict[str, frozenset[str]] = {
     "filter": RECORD_CONTEXT,
     "refs": RECORD_CONTEXT,
     "concurrency_key": RECORD_CONTEXT,
-    "when": RECORD_CONTEXT | {"steps"},
-    "input": RECORD_CONTEXT | {"steps"},
+    "when": RECORD_CONTEXT | {"steps", "ledger"},
+    "input": RECORD_CONTEXT | {"steps", "ledger"},
 }
-KNOWN = frozenset({"record", "settings", "key", "steps"})
+KNOWN = frozenset({"record", "settings", "key", "steps", "ledger"})
 
 
 def check_references(

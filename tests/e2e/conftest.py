@@ -25,7 +25,6 @@ import httpx
 import pytest
 
 from connectors.economic.testing import SANDBOX_APP_SECRET, SANDBOX_GRANT, Probe
-from engine.demo import install_ledger_lookup
 from engine.sandbox import FaultInjector, SandboxServer, build, factory, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +39,6 @@ START_DATE = "2025-03-01"
 
 @pytest.fixture(scope="session", autouse=True)
 def _e2e_environment() -> Iterator[None]:
-    install_ledger_lookup()
     old = {name: os.environ.get(name) for name in ENV}
     os.environ.update(ENV)
     yield

@@ -89,8 +89,8 @@ def test_a_second_runner_is_refused_while_one_holds_the_instance(demo):
     assert "iex serve" in refused.output
 
 
-def test_make_demo_entry_point(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "engine.demo"], cwd=tmp_path, capture_output=True, text=True,
+def test_files_demo_entry_point(tmp_path):
+    done = subprocess.run([sys.executable, "-m", "engine.demo", "--files"], cwd=tmp_path, capture_output=True, text=True,
                           timeout=120, env={**os.environ, "PYTHONPATH": str(ROOT)})
     assert done.returncode == 0, done.stderr
     assert "5 orders, each written once" in done.stdout

@@ -205,9 +205,3 @@ def test_the_example_instance_loads_with_its_references_set(monkeypatch):
     assert webshop.recipe.name == "woocommerce-economic" and webshop.settings["start_date"] == "2025-03-01"
     assert webshop.connections["shop"].settings["consumer_key"].reveal() == "value-of-woo_key"
     assert str(webshop.connections["economic"].settings["agreement_grant_token"]) == "***"
-
-
-def test_without_a_ledger_lookup_a_refund_waits_instead_of_failing(shop, settings, mappings):
-    refund = shop[1][0]
-    context = {k: v for k, v in _context(refund, settings).items() if k != "ledger"}
-    assert mappings["credit_note"].evaluate(context)["invoice_number"] is None

@@ -140,3 +140,14 @@ def test_a_record_that_goes_through_later_closes_its_dead_letter(box, store, kit
     box.source[0]["total"] = Decimal(4)            # corrected in the source, read again
     run(instance, store)
     assert store.dead_letters() == [] and box.sends == 1
+
+
+def test_a_later_flow_reads_an_earlier_flows_result_through_ledger(box, store, kit):
+    box.source = [{"id": 1, "total": Decimal("1.50")}, {"id": 2, "total": Decimal("2.50")}]
+    orders = kit.flow(filter="{{ record.id == 1 }}")          # order 2 never gets a result
+    follow = kit.flow([kit.step(name="credit", fields={
+        "id": "{{ record.id }}", "invoice": "{{ ledger('orders', to_str(record.id), 'send') }}"})], name="refunds")
+    Runner(kit.instance(box, [orders, follow]), store, concurrency=1, progress=False).run()
+    sent = {effect["data"]["id"]: effect["data"]["invoice"]
+            for key, effect in box.effects.items() if key.startswith("webshop/refunds/")}
+    assert sent == {1: {"number": 1}, 2: None}
