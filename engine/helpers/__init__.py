@@ -1,4 +1,4 @@
-"""The helper set templates may call: small pure functions for money, EU/VAT and dates.
+"""The helper set templates may call: small pure functions for money, EU/VAT, countries and dates.
 
 ``GLOBALS`` are callable by name in templates (``money(record.total)``), ``FILTERS`` also as
 filters (``record.total | money``). Everything here is pure: no I/O, no clock, no randomness.
@@ -10,7 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.helpers.dates import add_days, date, datetime, days_between, format_date
-from engine.helpers.general import coalesce, digits, first, to_int, to_str, truncate_to
+from engine.helpers.countries import country_name
+from engine.helpers.general import coalesce, digits, fail, first, to_int, to_str, truncate_to
 from engine.helpers.money import (
     currency_exponent,
     major_to_minor,
@@ -65,6 +66,8 @@ GLOBALS: dict[str, Any] = {
     "coalesce": coalesce,
     "truncate_to": truncate_to,
     "digits": digits,
+    "country_name": country_name,
+    "fail": fail,
 }
 
 # Helpers that read naturally as filters: ``record.total | money | round_money``.
@@ -74,7 +77,7 @@ FILTERS: dict[str, Callable[..., Any]] = {
         "money", "round_money", "minor_to_major", "major_to_minor", "net_from_gross", "vat_of",
         "sum_money", "is_eu", "normalize_vat_number", "vat_number_country", "is_danish_cvr",
         "is_ean", "date", "datetime", "format_date", "add_days", "to_str", "to_int",
-        "truncate_to", "digits",
+        "truncate_to", "digits", "country_name",
     )
 }
 

@@ -1,4 +1,5 @@
-"""The few general helpers mappings really need: text, whole numbers, first non-empty value."""
+"""The few general helpers mappings really need: text, whole numbers, first non-empty value, and
+``fail`` to refuse a record on purpose."""
 
 from __future__ import annotations
 
@@ -87,3 +88,12 @@ def truncate_to(value: Any, length: int) -> Any:
 def digits(value: Any) -> str:
     """Only the digits: "+45 12 34-56 78" -> "4512345678"."""
     return re.sub(r"\D", "", to_str(value))
+
+
+def fail(message: Any) -> Any:
+    """Refuse the record: a DataError with the mapping's own words. The template runtime adds the
+    path of the field being evaluated (``lines[2].quantity``), so the record is dead-lettered with
+    it and the customer is told what to fix. Use it in a conditional:
+    ``{{ line.quantity if line.quantity > 0 else fail('quantity must be positive') }}``."""
+    text = to_str(message).strip() if not isinstance(message, Undefined) else ""
+    raise DataError(text[:500] or "the mapping refused this record")

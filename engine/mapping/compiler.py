@@ -78,7 +78,7 @@ class _Compiler:
         elif any(key in doc for key in ("iex", "vars", "fields")):
             self._top_level(doc, mapping)
         else:
-            mapping.fields = self.object(doc, ("fields",), None)
+            mapping.fields = self.fields(doc, ("fields",))
         if self.problems:
             raise MappingError(self.problems, origin)
         return mapping
@@ -105,7 +105,24 @@ class _Compiler:
         elif not isinstance(doc["fields"], dict):
             self.problem(("fields",), "fields must be a mapping of target field: value")
         else:
-            mapping.fields = self.object(doc["fields"], ("fields",), None)
+            mapping.fields = self.fields(doc["fields"], ("fields",))
+
+    def fields(self, value: dict, path: DocPath) -> Node:
+        """The target fields. ``$use`` (with ``$with``) may stand here: the used file's fields,
+        with the fields written next to it added or overriding. Other directives make no sense
+        for the whole output and are refused, never silently ignored."""
+        directives = [k for k in value if is_directive(k)]
+        for key in directives:
+            if key not in DIRECTIVES:
+                self.problem((*path, key), f"unknown directive {key}{_suggest(key, DIRECTIVES)}")
+            elif key not in ("$use", "$with"):
+                self.problem((*path, key), f"{key} cannot apply to the whole fields; only $use (with $with) "
+                                           "can stand at the top of fields")
+        if "$use" in value:
+            return self._use(value, path, None)
+        if "$with" in value:
+            self.problem((*path, "$with"), "$with only works together with $use")
+        return self.object(value, path, None)
 
     def problem(self, path: DocPath, message: str, line: int = 1, col: int = 1) -> None:
         self.problems.append(MappingProblem(tuple(path), message, line, col))

@@ -156,7 +156,7 @@ class Mapping:
 
     origin: str
     variables: list[tuple[str, Node]] = field(default_factory=list, repr=False)
-    fields: ObjectNode = field(default_factory=lambda: ObjectNode([]), repr=False)
+    fields: Node = field(default_factory=lambda: ObjectNode([]), repr=False)   # ObjectNode, or UseNode
 
     def evaluate(self, context: dict[str, Any]) -> dict[str, Any]:
         """Evaluate on one record's context. Errors are DataError/IexSystemError with the field

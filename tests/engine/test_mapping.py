@@ -243,3 +243,46 @@ def test_yaml_errors_are_located(tmp_path: Path) -> None:
         load_mapping(bad)
     (problem,) = info.value.problems
     assert problem.line >= 2 and "YAML" in problem.message
+
+
+def test_use_at_the_top_of_fields_gives_the_used_fields_with_overrides(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text(
+        'iex: 1\nfields:\n  name: "{{ who.name }}"\n  country: "{{ record.country }}"\n  kind: base\n')
+    (tmp_path / "main.yaml").write_text(
+        'iex: 1\nvars:\n  buyer: "{{ record.buyer }}"\n'
+        'fields:\n  $use: ./base.yaml\n  $with: {who: "{{ buyer }}"}\n  kind: "{{ buyer.name | upper }}"\n')
+    result = load_mapping(tmp_path / "main.yaml").evaluate({"record": {"buyer": {"name": "ann"}, "country": "DK"}})
+    assert result == {"name": "ann", "country": "DK", "kind": "ANN"}
+
+
+def test_use_as_a_whole_inline_mapping(tmp_path: Path) -> None:
+    (tmp_path / "base.yaml").write_text('iex: 1\nfields:\n  name: "{{ record.name }}"\n')
+    mapping = compile_mapping({"$use": "./base.yaml", "extra": 1}, origin="recipe.yaml", base_dir=tmp_path)
+    assert mapping.evaluate({"record": {"name": "n"}}) == {"name": "n", "extra": 1}
+
+
+@pytest.mark.parametrize(
+    "fields, key, words",
+    [
+        ({"$each": "record.lines", "$fields": {}}, "$each", "cannot apply to the whole fields"),
+        ({"$when": "{{ true }}", "x": 1}, "$when", "cannot apply to the whole fields"),
+        ({"$usee": "./base.yaml"}, "$usee", "did you mean $use?"),
+        ({"$with": {"a": 1}, "x": 1}, "$with", "only works together with $use"),
+    ],
+)
+def test_other_directives_at_the_top_of_fields_are_errors_not_ignored(fields: dict, key: str, words: str) -> None:
+    with pytest.raises(MappingError) as info:
+        compile_mapping({"iex": 1, "fields": fields})
+    assert any(p.path == ("fields", key) and words in p.message for p in info.value.problems), info.value.problems
+
+
+def test_fail_dead_letters_the_record_with_the_field_being_evaluated() -> None:
+    mapping = compile_mapping({"fields": {"lines": {
+        "$each": "record.lines", "$as": "line",
+        "$fields": {"quantity": "{{ line.q if line.q > 0 else fail('line ' ~ loop.index ~ ' has quantity ' ~ line.q) }}"}}}})
+    assert mapping.evaluate({"record": {"lines": [{"q": 2}]}}) == {"lines": [{"quantity": 2}]}
+    with pytest.raises(DataError) as info:
+        mapping.evaluate({"record": {"lines": [{"q": 2}, {"q": -1}]}})
+    assert info.value.field_path == "lines[1].quantity"
+    assert info.value.message.startswith("line 2 has quantity -1")
+    assert info.value.who.startswith("customer")

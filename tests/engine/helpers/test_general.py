@@ -36,3 +36,12 @@ def test_small_text_helpers() -> None:
     assert truncate_to("abcdef", 3) == "abc" and truncate_to(None, 3) is None
     assert digits("+45 12 34-56 78") == "4512345678"
     assert first([3, 4]) == 3 and first([]) is None and first(None) is None
+
+
+def test_fail_raises_a_data_error_with_the_message() -> None:
+    from engine.helpers.general import fail
+
+    with pytest.raises(DataError, match="^quantity must be positive$"):
+        fail("quantity must be positive")
+    with pytest.raises(DataError, match="refused this record"):
+        fail("  ")
