@@ -46,10 +46,12 @@ class Instance:
     serve_port: int
 
 
-def load_instance(path: str | Path) -> Instance:
+def load_instance(path: str | Path, *, resolve_secrets: bool = True) -> Instance:
     """Validate the instance file with everything it pulls in, then build it and resolve the
     secrets of enabled integrations. Raises ConfigError listing every located problem (or
-    every secret that cannot be resolved)."""
+    every secret that cannot be resolved). ``resolve_secrets=False`` is for commands that only
+    read the state (``iex dlq list|show``): every reference stays unresolved, so they work on a
+    machine (or in a shell) without the credentials."""
     from engine.validate import CannotRun, validate_as
     from engine.validate.problems import raise_if_errors
 
@@ -71,7 +73,7 @@ def load_instance(path: str | Path) -> Instance:
         recipe = recipes[target]
         enabled = bool(raw.get("enabled", True))
         connections = {
-            conn: _connection(doc, name, recipe, conn, raw, base_dir, unresolved if enabled else None)
+            conn: _connection(doc, name, recipe, conn, raw, base_dir, unresolved if enabled and resolve_secrets else None)
             for conn in recipe.connections
         }
         integrations[name] = Integration(name, recipe, apply_settings(recipe, raw.get("settings") or {}), connections,

@@ -4,18 +4,52 @@ again once the cause is fixed."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import click
 from rich.console import Console
 
-from engine.cli.run import exit_code, instance_option, opened, print_summary, verbose_option
+from engine.cli.run import (
+    EXIT_CONFIG,
+    EXIT_STOPPED,
+    exit_code,
+    fail,
+    instance_option,
+    opened,
+    print_summary,
+    setup_logging,
+    verbose_option,
+)
+from engine.errors import ErrorClass, IexError
 from engine.secrets import mask
+from engine.state import StateStore, open_store
 from engine.state.codec import pretty
 
 
 @click.group()
 def dlq() -> None:
     """List, show and retry dead-lettered records."""
+
+
+@contextmanager
+def _state(instance_path: str) -> Iterator[StateStore]:
+    """The instance's state store for reading: the instance file is validated but its secrets
+    are not resolved, so listing dead letters needs no credentials (``retry`` sends, and
+    resolves them)."""
+    setup_logging(False)
+    store = None
+    try:
+        from engine.instance import load_instance
+
+        instance = load_instance(instance_path, resolve_secrets=False)
+        store = open_store(instance.state_path)
+        yield store
+    except IexError as exc:
+        fail(exc, EXIT_CONFIG if exc.error_class is ErrorClass.CONFIG else EXIT_STOPPED)
+    finally:
+        if store is not None:
+            store.close()
 
 
 def _matches(letter: object, flow: str | None) -> bool:
@@ -29,7 +63,7 @@ def _matches(letter: object, flow: str | None) -> bool:
 def list_letters(instance_path: str, flow: str | None, show_all: bool) -> None:
     """Dead letters, oldest first: error class, field, message and who must act."""
     console = Console()
-    with opened(instance_path) as (_, store):
+    with _state(instance_path) as store:
         letters = [x for x in store.dead_letters(include_retried=show_all) if _matches(x, flow)]
         if not letters:
             console.print("no dead letters")
@@ -49,7 +83,7 @@ def list_letters(instance_path: str, flow: str | None, show_all: bool) -> None:
 def show(instance_path: str, letter_id: int) -> None:
     """Everything about one dead letter, with the record as it was."""
     console = Console()
-    with opened(instance_path) as (_, store):
+    with _state(instance_path) as store:
         letter = store.get_dead_letter(letter_id)
         if letter is None:
             raise click.ClickException(f"no dead letter {letter_id} (see `iex dlq list`)")
