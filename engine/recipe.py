@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from engine import yamlpos
-from engine.errors import ConfigError, Location
+from engine.errors import ConfigError, IexError, Location
 from engine.expressions import Compiled, Selector, compile_condition, compile_selector, compile_value
 from engine.mapping import Mapping, compile_mapping
 from engine.validate.settings import customer_schema, with_defaults
@@ -52,7 +52,7 @@ class Step:
     action: str
     input: Mapping
     when: Compiled | None
-    on_change: str            # "update" | "ignore"
+    on_change: str | Compiled  # "update" | "ignore", or a template over settings giving one of them
 
 
 @dataclass(frozen=True)
@@ -134,6 +134,9 @@ def apply_settings(recipe: Recipe, settings: dict) -> dict:
         listing = "; ".join(f"{p.path.replace('$', 'settings', 1)}: {p.message}"
                             + (f" (did you mean {p.suggestion!r}?)" if p.suggestion else "") for p in problems)
         raise ConfigError(f"settings for recipe {recipe.name} are not valid: {listing}")
+    for flow in recipe.flows.values():
+        for step in flow.steps:
+            change_policy(step.on_change, values, where=f"{recipe.path}: flows.{flow.name} step {step.name} on_change")
     return values
 
 
@@ -187,8 +190,35 @@ def _step(step: dict, index: int, flow: str, base_dir: Path, origin: str, mappin
         action=action,
         input=mapping,
         when=compile_condition(step["when"]) if "when" in step else None,
-        on_change=step.get("on_change", "ignore"),
+        on_change=_on_change(step.get("on_change", "ignore")),
     )
+
+
+CHANGE_POLICIES = ("update", "ignore")
+
+
+def _on_change(value: str) -> str | Compiled:
+    compiled = compile_value(value)
+    return compiled if compiled.is_template else value
+
+
+def change_policy(on_change: Any, settings: dict, *, where: str = "on_change") -> str:
+    """What a step does when its input changed after it succeeded, for one integration:
+    ``update`` or ``ignore``. A template (``"{{ 'update' if settings.update_drafts else
+    'ignore' }}"``) is evaluated over the integration's settings only; anything else it gives is
+    a ConfigError naming ``where``."""
+    if not hasattr(on_change, "evaluate"):
+        return str(on_change)
+    try:
+        value = on_change.evaluate({"settings": settings}, field_path=where)
+    except IexError as exc:
+        raise ConfigError(f"{where}: {exc.message}") from None
+    if isinstance(value, str):
+        value = value.strip()
+    if value not in CHANGE_POLICIES:
+        shown = repr(value) if isinstance(value, str | bool | int | None) else type(value).__name__
+        raise ConfigError(f"{where} gave {shown[:60]}; it must give update or ignore")
+    return value
 
 
 def _mapping_file(path: Path, mapping_files: set[Path]) -> Mapping:
@@ -225,5 +255,5 @@ def _digest(path: Path, mapping_files: set[Path]) -> str:
 
 __all__ = [
     "ConnectionDecl", "Flow", "Recipe", "Source", "Step", "Trigger",
-    "apply_settings", "build_recipe", "load_recipe", "parse_interval",
+    "apply_settings", "build_recipe", "change_policy", "load_recipe", "parse_interval",
 ]

@@ -3,7 +3,8 @@
 For each step: evaluate ``when`` and the input mapping, hash the input, then look in the ledger:
 
 * ``done`` with the same hash: skip, reuse the stored result as ``steps.<name>``;
-* ``done`` with another hash: ``on_change: update`` on an updatable action calls it again with
+* ``done`` with another hash: ``on_change: update`` (a literal, or a template over the
+  integration's settings evaluated once per flow run) on an updatable action calls it again with
   ``ctx.previous`` (no ``pending`` row: the old result stays until the update is confirmed, and a
   crash simply repeats the update); otherwise count it as changed after transfer and skip;
 * ``pending`` (a crash or a timeout after sending): ask the action's finder; found means done
@@ -97,6 +98,7 @@ class FlowEnv:
         self.stop_flow: str | None = None
         self.stop_integration: str | None = None
         self._key_locks: dict[str, list[Any]] = {}
+        self._on_change: dict[str, str] = {}
         self._key_locks_guard = threading.Lock()
 
     @property
@@ -112,6 +114,18 @@ class FlowEnv:
         integration, else None (a refund reads its order's booked invoice; None holds it)."""
         entry = self.store.ledger_get(StepKey(self.integration.name, str(flow), str(key), str(step)))
         return entry.result if entry is not None and entry.status is LedgerStatus.DONE else None
+
+    def on_change(self, step: Any) -> str:
+        """``update`` or ``ignore`` for this integration; a template over settings is evaluated
+        once per flow run (settings do not change during a run)."""
+        policy = self._on_change.get(step.name)
+        if policy is None:
+            from engine.recipe import change_policy
+
+            policy = change_policy(getattr(step, "on_change", "ignore"), self.integration.settings,
+                                   where=f"flow {self.flow.name} step {step.name} on_change")
+            self._on_change[step.name] = policy
+        return policy
 
     # -- per-record exclusion: the same record never runs on two workers at once ----------
     def _acquire(self, key: str) -> None:
@@ -211,7 +225,11 @@ class FlowEnv:
                 self._plan(job, step, action, "already done", payload)
                 context["steps"][step.name] = entry.result
                 return None
-            if not (getattr(step, "on_change", "ignore") == "update" and spec.updatable):
+            try:
+                update = self.on_change(step) == "update"
+            except IexError as exc:
+                return self._fail(job, step.name, exc, hashed, None)
+            if not (update and spec.updatable):
                 self.counts.add("changed")
                 self._plan(job, step, action, "changed after transfer, ignored", payload)
                 context["steps"][step.name] = entry.result

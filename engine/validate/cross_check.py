@@ -11,6 +11,7 @@ from engine.yamlpos import Document
 RECORD_CONTEXT = frozenset({"record", "settings", "key"})
 CONTEXT: dict[str, frozenset[str]] = {
     "source options": frozenset({"settings"}),
+    "on_change": frozenset({"settings"}),
     "filter": RECORD_CONTEXT,
     "refs": RECORD_CONTEXT,
     "concurrency_key": RECORD_CONTEXT,

@@ -65,6 +65,8 @@ def _connections(doc: Document, base: JsonPath, integration: dict, info: RecipeI
                                f"(it has: {', '.join(info.connections) or 'none'})", key=True,
                                suggestion=did_you_mean(name, info.connections)))
     for name, cls in info.connections.items():
+        if name not in given and info.doc.get(("connections", name, "optional")) is True:
+            continue  # an optional connection the customer does not use
         if cls is not None:
             _connection(doc, base + ("connections", name), _dict(given.get(name)), info, name, cls, base_dir, problems)
 

@@ -127,6 +127,9 @@ class _FlowCheck:
             self.problems.append(at(self.doc, path, f"no connection named {connection!r} in this recipe's connections",
                                     suggestion=did_you_mean(connection, self.connections)))
             return None
+        if self.doc.get(("connections", connection, "optional")) is True:
+            self.problems.append(at(self.doc, path, f"connection {connection!r} is optional (an instance may leave it "
+                                    "out), so no flow may use it"))
         return self.connections[connection]
 
     def _source(self, base: JsonPath) -> None:
@@ -175,9 +178,16 @@ class _FlowCheck:
             if "when" in step:
                 uses += [u for u, _ in self._compiled(path + ("when",), "condition", "when")]
             uses += self._input(path + ("input",), step.get("input"), spec)
-            if step.get("on_change") == "update" and spec is not None and not getattr(spec, "updatable", False):
+            on_change = step.get("on_change")
+            templated = isinstance(on_change, str) and "{{" in on_change
+            if (on_change == "update" or templated) and spec is not None and not getattr(spec, "updatable", False):
                 self.problems.append(at(self.doc, path + ("on_change",), f"action {step.get('action')} cannot update what it "
                                         "created; use on_change: ignore"))
+            if templated:
+                # evaluated once per integration over its settings (engine.recipe.change_policy)
+                for use, where in self._compiled(path + ("on_change",), "value", "on_change"):
+                    check_references(use, where, self.settings, earlier=None, recipe=self.doc, flow=flow,
+                                     problems=self.problems)
             for use in uses:
                 where = "when" if use.doc is self.doc and use.path == path + ("when",) else "input"
                 check_references(use, where, self.settings, earlier=list(earlier), recipe=self.doc, flow=flow,

@@ -141,3 +141,18 @@ def test_parse_interval():
     assert parse_interval("45s") == timedelta(seconds=45)
     with pytest.raises(ValueError):
         parse_interval("5 minutes")
+
+
+def test_on_change_from_settings_is_checked_for_each_integrations_settings(project):
+    path = project / "recipes" / "shop-ledger.yaml"
+    path.write_text(path.read_text().replace(
+        "        on_change: update\n",
+        "        on_change: \"{{ 'update' if settings.book_invoices else settings.layout }}\"\n"))
+    recipe = load_recipe(path)
+    invoice = recipe.flows["orders"].steps[1]
+    from engine.recipe import change_policy
+
+    assert change_policy(invoice.on_change, apply_settings(recipe, {"customer_group": 1})) == "update"
+    with pytest.raises(ConfigError) as caught:
+        apply_settings(recipe, {"customer_group": 1, "book_invoices": False, "layout": "compact"})
+    assert "flows.orders step invoice on_change gave 'compact'; it must give update or ignore" in str(caught.value)

@@ -254,3 +254,33 @@ def test_a_checkpoint_moves_the_cursor_without_a_record(box, store, kit):
     summary = run(kit.instance(box), store)
     assert box.sends == 2 and summary.total("done") == 2 and summary.total("seen") == 2
     assert store.get_cursor("webshop", "orders") == {"next": 2, "pages_read_to": "2026-11-29T22:00:00"}
+
+
+def test_on_change_from_settings_decides_per_integration(box, store, kit):
+    from engine.expressions import compile_value
+
+    box.source = rows(1)
+    box.ignore_cursor = True
+    step = kit.step(on_change=compile_value("{{ 'update' if settings.update_drafts else 'ignore' }}"))
+    flows = [kit.flow([step])]
+    run(kit.instance(box, flows, settings={"update_drafts": False}), store)
+    box.source[0]["total"] = Decimal("9.99")
+    kept = run(kit.instance(box, flows, settings={"update_drafts": False}), store)
+    assert kept.flows["webshop/orders"].changed == 1 and box.updates == []
+    updated = run(kit.instance(box, flows, settings={"update_drafts": True}), store)
+    assert updated.flows["webshop/orders"].updated == 1
+    assert box.updates == [({"number": 1}, {"id": 1, "total": Decimal("9.99")})]
+
+
+def test_on_change_giving_neither_update_nor_ignore_stops_the_flow(box, store, kit):
+    from engine.expressions import compile_value
+
+    box.source = rows(1)
+    box.ignore_cursor = True
+    flows = [kit.flow([kit.step(on_change=compile_value("{{ settings.mode }}"))])]
+    run(kit.instance(box, flows, settings={"mode": "update"}), store)
+    box.source[0]["total"] = Decimal("9.99")
+    summary = run(kit.instance(box, flows, settings={"mode": "sometimes"}), store)
+    counts = summary.flows["webshop/orders"]
+    assert counts.stopped and "on_change gave 'sometimes'; it must give update or ignore" in counts.stopped
+    assert box.updates == [] and counts.pending == 1

@@ -111,3 +111,16 @@ def test_instance_structure_errors(iex, project):
         "iex.yaml:3:24: error: must be at most 65535, got number 99999 [$.serve.port]",
         "iex.yaml:4:9: error: unknown key 'pth'; did you mean 'path'? [$.state.pth]",
     ]
+
+
+def test_an_optional_connection_may_be_left_out(iex, project):
+    recipe = project / "recipes" / "shop-ledger.yaml"
+    recipe.write_text(recipe.read_text().replace(
+        "  ledger: {connector: fakeledger}\n",
+        "  ledger: {connector: fakeledger}\n  payouts: {connector: fakeledger, optional: true}\n"))
+    assert (iex("validate").exit_code, iex("validate").lines) == (0, [])
+    edit(project, '      ledger: {app_secret_token: "${env:LEDGER_APP}", agreement_grant_token: "${env:LEDGER_GRANT}"}\n',
+         '      ledger: {app_secret_token: "${env:LEDGER_APP}", agreement_grant_token: "${env:LEDGER_GRANT}"}\n'
+         '      payouts: {app_secret_token: "${env:LEDGER_APP}"}\n')
+    given = iex("validate")
+    assert given.exit_code == 1 and "agreement_grant_token" in given.out    # given, it is checked in full

@@ -235,3 +235,34 @@ def test_conditions_selectors_and_block_templates(iex, tmp_path, monkeypatch):
     assert "a condition must be exactly one {{ expression }}" in result.lines[0]
     assert "a selector is plain JMESPath" in result.lines[1] and "a selector is plain JMESPath" in result.lines[2]
     assert "template syntax error" in result.lines[3]
+
+
+def test_on_change_may_be_a_template_over_settings_only(iex, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "r.yaml", recipe_text(
+        "    source: {connection: shop, stream: orders}\n    key: id\n    steps:\n"
+        "      - name: a\n        action: ledger.create_invoice\n"
+        "        on_change: \"{{ 'update' if settings.group > 1 else 'ignore' }}\"\n"
+        "      - name: b\n        action: ledger.create_invoice\n        on_change: \"{{ record.mode }}\"\n"
+        "      - name: c\n        action: ledger.create_invoice\n        on_change: \"{{ settings.gruop }}\"\n"
+        "      - name: d\n        action: ledger.create_order\n        on_change: \"{{ 'ignore' }}\"\n"
+        "      - name: e\n        action: ledger.create_invoice\n        on_change: updte\n"))
+    result = iex("validate", "r.yaml")
+    messages = [line.split(" [")[0] for line in result.lines]
+    assert messages == [
+        "r.yaml:20:24: error: on_change cannot read 'record' (available here: settings)",
+        "r.yaml:23:24: error: setting 'gruop' is not declared in the settings; did you mean 'group'?",
+        "r.yaml:26:20: error: action ledger.create_order cannot update what it created; use on_change: ignore",
+        "r.yaml:29:20: error: expected one of 'update', 'ignore'; got 'updte'; did you mean 'update'?",
+    ]
+
+
+def test_an_optional_connection_is_not_for_flows(iex, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "r.yaml", recipe_text(
+        "    source: {connection: shop, stream: orders}\n    key: id\n"
+        "    steps: [{name: a, action: ledger.create_order}]\n",
+        connections="  shop: {connector: fakeshop, optional: true}\n  ledger: {connector: fakeledger}\n"))
+    result = iex("validate", "r.yaml")
+    assert [line.split(" [")[0] for line in result.lines] == [
+        "r.yaml:12:26: error: connection 'shop' is optional (an instance may leave it out), so no flow may use it"]
