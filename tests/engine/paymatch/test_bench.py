@@ -14,7 +14,8 @@ def test_duckdb_and_pandas_agree_and_the_figures_are_reported(monkeypatch):
     reported: dict[str, dict] = {}
     bench.run(lambda name, figures: reported.__setitem__(name, figures), lines=3000)
     figures = reported["paymatch"]
-    assert {"duckdb_s", "pandas_s", "ratio", "duckdb_peak_mb", "pandas_peak_mb", "lines"} <= set(figures)
+    assert {"duckdb_s", "pandas_s", "ratio", "duckdb_peak_mb", "pandas_peak_mb", "lines", "load_s"} <= set(figures)
+    assert figures["load_s"] > 0 and figures["load_lines_per_s"] > 0   # the generated report loaded cleanly
     assert figures["lines"] == 3000 and figures["duckdb_peak_mb"] > 0 and figures["pandas_peak_mb"] > 0
     assert figures["classes_identical"].startswith("yes")
     assert set(figures["classes"]) == {"matched_exact", "matched_within_tolerance", "partial", "overpaid",
