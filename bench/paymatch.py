@@ -12,6 +12,8 @@ rules, on the same generated data, in one run.
   the loaded tables and, for DuckDB, its buffer pool; both children load the same files.
 * pandas keeps money as integer cents (exact; Decimal objects would make it far slower), DuckDB
   as DECIMAL(18,4). DuckDB uses its default threads; pandas is single-threaded by nature.
+* ``load_s``: a Stripe itemized report of the same size loaded from CSV into ``payout_lines`` (its
+  own child process; the bad-line checks included).
 * Both must give identical classes on a sample of lines (every 97th) and identical class counts;
   otherwise the benchmark fails instead of reporting a ratio.
 """
@@ -42,6 +44,8 @@ def run(report: Callable[[str, dict[str, Any]], None], *, lines: int | None = No
         context = mp.get_context("spawn")
         duck = _in_child(context, "duckdb", tmp)
         pandas = _in_child(context, "pandas", tmp)
+        generate_report(Path(tmp), n)
+        load = _in_child(context, "load", tmp)
     if duck["counts"] != pandas["counts"] or duck["sample"] != pandas["sample"]:
         differing = [(a, b) for a, b in zip(duck["sample"], pandas["sample"]) if a != b][:5]
         raise AssertionError(f"DuckDB and pandas disagree: counts {duck['counts']} vs {pandas['counts']}; "
@@ -56,6 +60,9 @@ def run(report: Callable[[str, dict[str, Any]], None], *, lines: int | None = No
         "memory": "peak RSS of each engine's child process (data loaded + matching)",
         "classes_identical": f"yes ({len(duck['sample'])} sampled lines, all class counts)",
         "classes": duck["counts"],
+        "load_s": round(load["seconds"], 3),
+        "load_lines_per_s": round(load["lines"] / load["seconds"]) if load["seconds"] else None,
+        "load": "a Stripe itemized payout report of the same size, CSV to payout_lines (load_report)",
     })
 
 
@@ -97,6 +104,27 @@ def generate(folder: Path, n: int) -> None:
     con.close()
 
 
+def generate_report(folder: Path, n: int) -> None:
+    """``report.csv``: a Stripe itemized payout report (stripe_itemized format) of ``n`` lines."""
+    import duckdb
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    con.execute(f"""
+        COPY (
+            SELECT 'po_' || (i // 1000) AS automatic_payout_id, '2024-03-08 00:00:00' AS automatic_payout_effective_at_utc,
+                   'txn_' || i AS balance_transaction_id,
+                   strftime(TIMESTAMP '2024-01-01' + INTERVAL (i % 5000) MINUTE, '%Y-%m-%d %H:%M:%S') AS created_utc,
+                   'dkk' AS currency, printf('%d.%02d', c // 100, c % 100) AS gross, '1.75' AS fee,
+                   printf('%d.%02d', (c - 175) // 100, (c - 175) % 100) AS net,
+                   CASE WHEN i % 50 = 0 THEN 'refund' ELSE 'charge' END AS reporting_category,
+                   'ch_' || i AS source_id, 'ch_' || i AS charge_id, 'O' || i AS "payment_metadata[order_id]",
+                   'sale ' || i AS description
+            FROM (SELECT i, 1000 + (i * 7919) % 99991 AS c FROM range({n}) t(i))
+        ) TO '{folder / "report.csv"}' (HEADER)""")
+    con.close()
+
+
 # -- the children ------------------------------------------------------------------------------------
 def _in_child(context: Any, engine: str, folder: str) -> dict[str, Any]:
     queue = context.Queue()
@@ -111,7 +139,7 @@ def _in_child(context: Any, engine: str, folder: str) -> dict[str, Any]:
 
 def _child(engine: str, folder: str, queue: Any) -> None:
     try:
-        result = (_duckdb if engine == "duckdb" else _pandas)(Path(folder))
+        result = {"duckdb": _duckdb, "pandas": _pandas, "load": _load}[engine](Path(folder))
         result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # KiB on Linux
         queue.put(result)
     except Exception as exc:  # noqa: BLE001 - reported by the parent
@@ -148,6 +176,21 @@ def _duckdb(folder: Path) -> dict[str, Any]:
     counts = dict(con.execute("SELECT class, count(*) FROM match_results GROUP BY class ORDER BY class").fetchall())
     sample = con.execute(f"SELECT seq, class FROM match_results WHERE seq % {SAMPLE_EVERY} = 0 ORDER BY seq").fetchall()
     return {"seconds": seconds, "counts": counts, "sample": [tuple(s) for s in sample]}
+
+
+def _load(folder: Path) -> dict[str, Any]:
+    import duckdb
+
+    from engine.paymatch import load_format, load_report
+
+    con = duckdb.connect()
+    con.execute("SET enable_progress_bar = false")
+    started = time.perf_counter()
+    loaded = load_report(con, folder / "report.csv", load_format("stripe_itemized"))
+    seconds = time.perf_counter() - started
+    if loaded.bad or loaded.lines != con.execute("SELECT count(*) FROM payout_lines").fetchone()[0]:
+        raise AssertionError(f"the generated report did not load cleanly: {loaded.bad[:3]}")
+    return {"seconds": seconds, "lines": loaded.lines}
 
 
 def _pandas(folder: Path) -> dict[str, Any]:
