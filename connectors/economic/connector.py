@@ -66,6 +66,17 @@ class EconomicConnector(Connector):
     def _find_product(self, data: JSON, ctx: ActionContext) -> JSON | None:
         return products.find_product(self.api, data, ctx)
 
+    @action(input_schema=schemas.ENSURE_PRODUCTS,
+            description="Make sure the products of a document's lines exist; by_sku gives the number each line uses")
+    def ensure_products(self, data: JSON, ctx: ActionContext) -> JSON:
+        return products.ensure_products(self.api, self.ref, data, ctx)
+
+    @ensure_products.finder
+    def _find_products(self, data: JSON, ctx: ActionContext) -> JSON | None:
+        """Ensuring again is safe (it creates only what is still missing), so after a crash the
+        step is simply sent again."""
+        return None
+
     # -- documents --------------------------------------------------------------------------------
     @action(input_schema=schemas.CREATE_INVOICE, updatable=True,
             description="Create a draft invoice, check its totals against the source, book it if asked")

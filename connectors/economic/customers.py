@@ -2,7 +2,8 @@
 
 The match runs through e-conomic's filter syntax (``email$eq:<escaped value>``); a customer seen
 once in a run costs no further call. Creation and per-field updates are switched separately,
-as customers expect from IEX (iex-features §5).
+as customers expect from IEX (iex-features §5). With ``contact`` the customer's contact person
+is found by name or created (``contacts``), and its number returned as ``contactNumber``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from engine.connector import ActionContext
 from engine.errors import ConfigError, DataError
 
 from connectors.economic.client import EconomicApi, filter_eq
+from connectors.economic.contacts import ensure_contact
 from connectors.economic.documents import prune
 from connectors.economic.reference import Reference, number_of
 
@@ -30,6 +32,13 @@ REFERENCES = {"customerGroup": ("customer_groups", "customerGroupNumber"),
 
 
 def find_or_create_customer(api: EconomicApi, ref: Reference, data: dict[str, Any], ctx: ActionContext) -> dict[str, Any]:
+    result = _find_or_create(api, ref, data)
+    if data.get("contact"):
+        result["contactNumber"] = ensure_contact(api, result["customerNumber"], data["contact"])
+    return result
+
+
+def _find_or_create(api: EconomicApi, ref: Reference, data: dict[str, Any]) -> dict[str, Any]:
     if data.get("common_customer_number") is not None:
         return _common_customer(api, data["common_customer_number"])
     field, value = _match_of(data)
@@ -46,12 +55,21 @@ def find_or_create_customer(api: EconomicApi, ref: Reference, data: dict[str, An
 
 
 def find_customer(api: EconomicApi, data: dict[str, Any], ctx: ActionContext) -> dict[str, Any] | None:
-    """After a crash: the customer the same match finds now (a create that happened is found)."""
+    """After a crash: the customer the same match finds now (a create that happened is found),
+    with its contact; None when either is missing (the action then makes what is missing)."""
     if data.get("common_customer_number") is not None:
-        return _common_customer(api, data["common_customer_number"])
-    field, value = _match_of(data)
-    existing = _lookup(api, field, value)
-    return None if existing is None else _result(existing, created=False, updated=[])
+        result = _common_customer(api, data["common_customer_number"])
+    else:
+        field, value = _match_of(data)
+        existing = _lookup(api, field, value)
+        if existing is None:
+            return None
+        result = _result(existing, created=False, updated=[])
+    if data.get("contact"):
+        result["contactNumber"] = ensure_contact(api, result["customerNumber"], data["contact"], create=False)
+        if result["contactNumber"] is None:
+            return None
+    return result
 
 
 def _match_of(data: dict[str, Any]) -> tuple[str, Any]:

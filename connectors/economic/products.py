@@ -3,6 +3,8 @@
 Products are matched on their number (the shop's SKU). e-conomic keys are strings of at most 25
 characters and appear in URLs with the self-link encoding (``client.encode_key``). When a
 product is missing and creating is off, a "default product" can stand in (iex-features §2).
+``ensure_products`` does the same for all lines of one document, so an order brings its own
+products along instead of waiting for a catalogue sync.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.connector import ActionContext
-from engine.errors import DataError
+from engine.errors import DataError, IexError
 
 from connectors.economic.client import EconomicApi, encode_key, to_decimal
 from connectors.economic.reference import Reference, number_of
@@ -44,6 +46,26 @@ def ensure_product(api: EconomicApi, ref: Reference, data: dict[str, Any], ctx: 
         if existing.get("barred"):
             raise DataError(f"product {number} is barred in e-conomic and cannot be sold", field_path="productNumber")
         return _update(api, ref, data, existing)
+
+
+def ensure_products(api: EconomicApi, ref: Reference, data: dict[str, Any], ctx: ActionContext) -> dict[str, Any]:
+    """Every product of one document's lines, each as ``ensure_product`` (a product already seen
+    in this run costs no call). ``by_sku`` maps each given product number to its result, whose
+    ``productNumber`` is what the line must use (the default product when it stood in). A failing
+    product fails the whole step, its field path prefixed with ``products[i]``."""
+    results: list[dict[str, Any]] = []
+    by_sku: dict[str, dict[str, Any]] = {}
+    for index, item in enumerate(data.get("products") or []):
+        try:
+            result = ensure_product(api, ref, item, ctx)
+            number = _number_of(item)
+        except IexError as exc:
+            exc.field_path = f"products[{index}]" + (f".{exc.field_path}" if exc.field_path else "")
+            raise
+        results.append(result)
+        if number is not None:
+            by_sku.setdefault(number, result)
+    return {"products": results, "by_sku": by_sku}
 
 
 def find_product(api: EconomicApi, data: dict[str, Any], ctx: ActionContext) -> dict[str, Any] | None:

@@ -100,6 +100,16 @@ FIND_OR_CREATE_CUSTOMER: JSON = {
         "update_fields": {"type": "array", "items": {"type": "string"}, "default": [],
                           "description": "Fields of an existing customer that may be updated from `customer`."},
         "customer": CUSTOMER_BODY,
+        "contact": {
+            "type": "object", "required": ["name"], "additionalProperties": False,
+            "description": "The customer's contact person, found by name or created; its number comes back as "
+                           "contactNumber for the invoice's references.customerContact (needed to send by EAN).",
+            "properties": {
+                "name": {"type": "string", "minLength": 1, "maxLength": 255, "description": "Name of the person."},
+                "email": {"type": ["string", "null"], "maxLength": 255, "description": "E-mail of the person."},
+                "phone": {"type": ["string", "null"], "maxLength": 50, "description": "Telephone of the person."},
+            },
+        },
     },
 }
 
@@ -123,6 +133,17 @@ ENSURE_PRODUCT: JSON = {
                                              "barCode", "productGroupNumber", "unitNumber"]}},
         "default_product_number": {"type": ["string", "null"],
                                    "description": "Product used when the line has none, or it is missing and creating is off."},
+    },
+}
+
+ENSURE_PRODUCTS: JSON = {
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["products"],
+    "description": "Make sure the products of a document's lines exist (each as ensure_product), in one step.",
+    "properties": {
+        "products": {"type": "array", "items": ENSURE_PRODUCT,
+                     "description": "One ensure_product input per line; the same number twice costs nothing."},
     },
 }
 

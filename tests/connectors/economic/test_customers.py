@@ -105,3 +105,36 @@ def test_parallel_workers_matching_the_same_new_buyer_create_one_customer(eco: E
     assert len({r["customerNumber"] for r in results}) == 1
     assert sum(r["created"] for r in results) == 1
     assert len(probe.collection("/customers", filter="email$eq:same@example.dk")) == 1
+
+
+def test_a_contact_person_is_found_by_name_or_created(eco: EconomicConnector, probe: Probe) -> None:
+    data = {**by_email("indkob@aarhus.dk"), "contact": {"name": "Mette  Juul", "email": "mj@aarhus.dk", "phone": None}}
+    first = eco.find_or_create_customer(data, context("o1"))
+    contacts = probe.collection(f"/customers/{first['customerNumber']}/contacts")
+    assert [(c["name"], c.get("email"), c["customerContactNumber"]) for c in contacts] == [
+        ("Mette Juul", "mj@aarhus.dk", first["contactNumber"])]
+    fresh = sandbox_connector(probe.url)       # a later run: the contact is found by name, not made again
+    again = fresh.find_or_create_customer({**data, "contact": {"name": "mette juul"}}, context("o2"))
+    assert again["contactNumber"] == first["contactNumber"]
+    other = fresh.find_or_create_customer({**data, "contact": {"name": "Jens Hansen"}}, context("o3"))
+    assert other["contactNumber"] != first["contactNumber"]
+    assert len(probe.collection(f"/customers/{first['customerNumber']}/contacts")) == 2
+    assert "contactNumber" not in fresh.find_or_create_customer(by_email("indkob@aarhus.dk"), context("o4"))
+
+
+def test_after_a_crash_a_missing_contact_makes_the_finder_send_again(eco: EconomicConnector, probe: Probe) -> None:
+    data = {**by_email("indkob@odense.dk"), "contact": {"name": "Ole Berg"}}
+    assert eco.find_effect("find_or_create_customer", data, context("o1")) is None
+    created = eco.find_or_create_customer({k: v for k, v in data.items() if k != "contact"}, context("o1"))
+    fresh = sandbox_connector(probe.url)
+    assert fresh.find_effect("find_or_create_customer", data, context("o1")) is None     # customer yes, contact no
+    done = fresh.find_or_create_customer(data, context("o1"))
+    found = sandbox_connector(probe.url).find_effect("find_or_create_customer", data, context("o1"))
+    assert found is not None and found["contactNumber"] == done["contactNumber"]
+    assert found["customerNumber"] == created["customerNumber"]
+
+
+def test_a_contact_without_a_name_is_a_data_error(eco: EconomicConnector) -> None:
+    with pytest.raises(DataError) as caught:
+        eco.find_or_create_customer({**by_email("x@example.dk"), "contact": {"name": "  "}}, context("o1"))
+    assert caught.value.field_path == "contact.name"

@@ -68,3 +68,40 @@ def test_a_product_seen_once_costs_no_further_call(eco: EconomicConnector, probe
     before = probe.total_calls()
     eco.ensure_product(product("100"), context("o2"))
     assert probe.total_calls() == before
+
+
+def test_ensure_products_makes_an_orders_products_in_one_step(eco: EconomicConnector, probe: Probe) -> None:
+    result = eco.ensure_products({"products": [
+        product("NEW-1"), product("100"), product("NEW-1"),
+        product(None, default_product_number="FRAGT"),
+        product("GONE-1", create=False, default_product_number="FRAGT"),
+    ]}, context("o1"))
+    assert [p["productNumber"] for p in result["products"]] == ["NEW-1", "100", "NEW-1", "FRAGT", "FRAGT"]
+    assert [p["created"] for p in result["products"]] == [True, False, False, False, False]
+    assert result["by_sku"] == {
+        "NEW-1": {"productNumber": "NEW-1", "created": True, "updated": [], "used_default": False},
+        "100": {"productNumber": "100", "created": False, "updated": [], "used_default": False},
+        "GONE-1": {"productNumber": "FRAGT", "created": False, "updated": [], "used_default": True},
+    }
+    assert probe.get("/products/NEW-1")["name"] == "Hue, strik"
+    assert probe.calls().get("POST /products") == 1
+
+
+def test_known_products_cost_no_call_and_a_failing_product_names_its_place(eco: EconomicConnector, probe: Probe) -> None:
+    eco.ensure_products({"products": [product("100"), product("NEW-2")]}, context("o1"))
+    before = probe.total_calls()
+    again = eco.ensure_products({"products": [product("NEW-2"), product("100")]}, context("o2"))
+    assert probe.total_calls() == before and not any(p["created"] for p in again["products"])
+    with pytest.raises(DataError) as caught:
+        eco.ensure_products({"products": [product("100"), product("NOPE-3", create=False)]}, context("o3"))
+    assert caught.value.field_path == "products[1].productNumber"
+    assert "NOPE-3 does not exist in e-conomic and creating products is off" in caught.value.message
+
+
+def test_ensure_products_is_simply_sent_again_after_a_crash(eco: EconomicConnector, probe: Probe) -> None:
+    data = {"products": [product("NEW-4")]}
+    assert eco.find_effect("ensure_products", data, context("o1")) is None
+    eco.ensure_products(data, context("o1"))
+    fresh = sandbox_connector(probe.url)
+    assert fresh.ensure_products(data, context("o1"))["products"][0]["created"] is False
+    assert len([p for p in probe.collection("/products") if p["productNumber"] == "NEW-4"]) == 1

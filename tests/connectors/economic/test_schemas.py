@@ -14,7 +14,10 @@ from connectors.economic.connector import EconomicConnector
 SAMPLES: dict[str, dict[str, Any]] = {
     "find_or_create_customer": {"match": {"field": "email", "value": "a@b.dk"}, "create": True, "update_fields": ["name"],
                                 "customer": {"name": "A", "currency": "DKK", "customerGroup": {"customerGroupNumber": 4},
-                                             "paymentTerms": {"paymentTermsNumber": 1}, "vatZone": {"vatZoneNumber": 1}}},
+                                             "paymentTerms": {"paymentTermsNumber": 1}, "vatZone": {"vatZoneNumber": 1}},
+                                "contact": {"name": "Mette Juul", "email": "mj@aarhus.dk", "phone": None}},
+    "ensure_products": {"products": [{"productNumber": "SKU-1", "name": "Hue", "productGroupNumber": 1},
+                                     {"productNumber": None, "default_product_number": "DIV"}]},
     "ensure_product": {"productNumber": "SKU-1", "name": "Hue", "productGroupNumber": 1, "salesPrice": D("79.96"),
                        "create": False, "default_product_number": "DIV"},
     "create_invoice": {"date": "2024-05-01", "currency": "DKK", "customer": {"customerNumber": 7},
