@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -64,24 +65,26 @@ def test_identical_batch_rows_stay_two_lines_with_stable_identities(con, kit):
     assert len(set(first)) == 2 and first == again
 
 
-def test_clearhaus_minor_units_signed_by_type_with_settlement_lines(con, kit):
+def test_clearhaus_unsigned_amounts_signed_by_type_with_settlement_lines(con, kit):
     loaded = kit.load_fixture(con, "clearhaus_settlement.json")
     assert loaded.bad == []
     assert _by_ref(con) == [
         ("ch-tx-1", "charge", D("100.00"), D("1.75"), D("98.25")),
         ("ch-tx-2", "charge", D("75.00"), D("0.75"), D("74.25")),
         ("ch-tx-3", "refund", D("-30.00"), D("0"), D("-30.00")),
-        ("st-0001", "fee", D("-5.00"), D("0"), D("-5.00")),
+        ("st-0001:fees", "fee", D("-5.00"), D("0"), D("-5.00")),
         ("CH-PAY-0001", "payout", D("-137.50"), D("0"), D("-137.50")),
     ]
-    assert {r[0] for r in con.execute("SELECT DISTINCT payout_id FROM payout_lines").fetchall()} == {"st-0001"}
+    assert con.execute("SELECT DISTINCT payout_id, payout_date FROM payout_lines").fetchall() == [
+        ("st-0001", __import__("datetime").date(2024, 3, 10))]
 
 
-def test_vipps_funds_minor_units_and_unknown_entry_types(con, kit):
+def test_vipps_funds_entries_and_unknown_entry_types(con, kit):
     loaded = kit.load_fixture(con, "vipps_funds.json")
     assert [str(b) for b in loaded.bad] == [
-        f"{kit.FIXTURES / 'vipps_funds.json'} $.items[3]: type 'brand-new-type' is not in format vipps_funds's "
+        f"{kit.FIXTURES / 'vipps_funds.json'} $.data[3]: type 'brand-new-type' is not in format vipps_funds's "
         "type map (add it to `types`)"]
+    assert {r[0] for r in con.execute("SELECT payout_id FROM payout_lines").fetchall()} == {"302321:2024-03-04"}
     assert [(r[1], r[2]) for r in _by_ref(con)] == [
         ("charge", D("100.00")), ("fee", D("-1.00")), ("refund", D("-30.00")), ("payout", D("-69.00"))]
 
@@ -130,11 +133,16 @@ def test_stripe_api_and_report_give_the_same_line_the_same_identity(con, kit):
 
 
 def test_minor_units_must_be_whole(con, tmp_path):
+    spec = tmp_path / "funds.yaml"
+    spec.write_text((Path(load_format("vipps_funds").file).read_text()
+                     .replace("units: major", "units: minor").replace("name: vipps_funds", "name: raw_funds")))
     path = tmp_path / "funds.json"
-    path.write_text('{"items": [{"pspReference": "a", "entryType": "capture", "amount": 100.5, "currency": "DKK", '
-                    '"ledgerDate": "2024-03-01"}]}')
-    loaded = load_report(con, path, load_format("vipps_funds"))
+    path.write_text('{"data": [{"pspReference": "a", "entryType": "capture", "amount": 100.5, "currency": "DKK", '
+                    '"ledgerDate": "2024-03-01"}, {"pspReference": "b", "entryType": "capture", "amount": 1500, '
+                    '"currency": "JPY", "ledgerDate": "2024-03-01"}]}')
+    loaded = load_report(con, path, load_format(spec))
     assert [b.message for b in loaded.bad] == ["amount '100.5' is not a whole number of minor units"]
+    assert con.execute("SELECT amount FROM payout_lines").fetchall() == [(D("1500"),)]
 
 
 def test_a_date_that_does_not_parse_is_a_bad_line(con, tmp_path):
