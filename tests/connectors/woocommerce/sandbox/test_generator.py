@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from decimal import Decimal
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from connectors.woocommerce.sandbox.generator import BROKEN, generate
@@ -52,6 +52,7 @@ def test_same_seed_gives_identical_documents_and_another_seed_does_not():
 
 @settings(max_examples=15, deadline=None)
 @given(seed=st.integers(min_value=0, max_value=2**32 - 1))
+@example(seed=124852747)   # a refund was once generated for a broken order larger than its total
 def test_every_order_adds_up(seed):
     store = shop(40, seed)
     for order in store.orders.values():
