@@ -17,7 +17,7 @@ from engine.validate import plugins, schema_check, templates
 from engine.validate.cross_check import check_references
 from engine.validate.mapping_check import check_body
 from engine.validate.problems import Problem, at
-from engine.validate.settings import declared
+from engine.validate.settings import declared, with_shipped
 from engine.validate.suggest import did_you_mean
 from engine.validate.templates import TemplateUse, is_full_body
 from engine.yamlpos import Document, JsonPath
@@ -61,7 +61,8 @@ def _check_settings_decl(doc: Document, problems: list[Problem]) -> None:
         except SchemaError:
             continue  # the recipe schema check has said what is wrong with it
         if "default" in prop:
-            problems.extend(schema_check.check(doc, prop, base=path + ("default",), instance=prop["default"], what="default"))
+            problems.extend(schema_check.check(doc, with_shipped(prop), base=path + ("default",), instance=prop["default"],
+                                               what="default"))
     required = _dict(decl).get("required")
     for i, name in enumerate(required if isinstance(required, list) else []):
         if isinstance(name, str) and name not in props:

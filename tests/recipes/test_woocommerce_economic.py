@@ -16,6 +16,7 @@ from connectors.woocommerce.sandbox.jsonio import dumps
 from connectors.woocommerce.sandbox.store import Store
 from engine import yamlpos
 from engine.cli import cli
+from engine.errors import DataError
 from engine.mapping import load_mapping
 from engine.recipe import apply_settings, load_recipe
 
@@ -49,7 +50,7 @@ def shop():
 @pytest.fixture(scope="module")
 def mappings():
     return {name: load_mapping(MAPPINGS / f"{name}.yaml")
-            for name in ("sale", "customer", "invoice", "order", "credit_note", "oss_product", "product")}
+            for name in ("sale", "customer", "invoice", "order", "credit_note", "oss_product", "product", "products")}
 
 
 def _context(record, settings, **steps):
@@ -77,7 +78,7 @@ def test_the_example_instance_shows_every_setting_with_its_default(recipe):
 def test_every_order_maps_to_lines_that_add_up_to_its_net_total(shop, settings, mappings):
     orders, _ = shop
     for order in orders:
-        if _note(order) in ("total-off-0.03", "total-off-5.00"):
+        if _note(order) in ("total-off-0.03", "total-off-5.00", "missing-sku", "negative-quantity"):
             continue
         invoice = mappings["invoice"].evaluate(_context(order, settings, customer={"customerNumber": 7}))
         net = Decimal(order["total"]) - Decimal(order["total_tax"])
@@ -205,3 +206,64 @@ def test_the_example_instance_loads_with_its_references_set(monkeypatch):
     assert webshop.recipe.name == "woocommerce-economic" and webshop.settings["start_date"] == "2025-03-01"
     assert webshop.connections["shop"].settings["consumer_key"].reveal() == "value-of-woo_key"
     assert str(webshop.connections["economic"].settings["agreement_grant_token"]) == "***"
+
+
+def _broken(orders, note):
+    return next(order for order in orders if _note(order) == note)
+
+
+def test_an_order_line_without_sku_or_with_a_quantity_below_one_is_refused(shop, settings, mappings):
+    orders, _ = shop
+    no_sku = _broken(orders, "missing-sku")
+    with pytest.raises(DataError) as caught:
+        mappings["invoice"].evaluate(_context(no_sku, settings, customer={"customerNumber": 7}))
+    assert caught.value.field_path == "lines[0].product.productNumber"
+    assert "has no SKU and no default product is set" in caught.value.message
+    with_default = mappings["invoice"].evaluate(_context(no_sku, {**settings, "default_product": "DIV"},
+                                                         customer={"customerNumber": 7}))
+    assert with_default["lines"][0]["product"] == {"productNumber": "DIV"}
+    negative = _broken(orders, "negative-quantity")
+    index = next(i for i, line in enumerate(negative["line_items"]) if line["quantity"] < 0)
+    with pytest.raises(DataError) as caught:
+        mappings["invoice"].evaluate(_context(negative, settings, customer={"customerNumber": 7}))
+    assert caught.value.field_path == f"lines[{index}].quantity"
+    assert "has quantity -1; an order line must have a quantity of at least 1" in caught.value.message
+
+
+def test_each_order_ensures_the_products_of_its_lines(shop, settings, mappings):
+    orders, refunds = shop
+    order = next(o for o in orders if len(o["line_items"]) > 1 and not _note(o))
+    products = mappings["products"].evaluate(_context(order, settings))["products"]
+    assert [p["productNumber"] for p in products] == [line["sku"] for line in order["line_items"]]
+    assert all(p["create"] is True and "salesPrice" not in p and p["productGroupNumber"] in (1, 2) for p in products)
+    no_sku = _broken(orders, "missing-sku")
+    assert len(mappings["products"].evaluate(_context(no_sku, settings))["products"]) == len(no_sku["line_items"]) - 1
+    stand_in = mappings["products"].evaluate(_context(no_sku, {**settings, "default_product": "DIV"}))["products"][0]
+    assert (stand_in["productNumber"], stand_in["default_product_number"]) == (None, "DIV")
+    refund = next(r for r in refunds if r["line_items"])
+    returned = mappings["products"].evaluate(_context(refund, settings))["products"]
+    assert [p["productNumber"] for p in returned] == [line["sku"] for line in refund["line_items"]]
+
+
+def test_lines_use_the_product_the_products_step_ensured(shop, settings, mappings):
+    orders, _ = shop
+    order = next(o for o in orders if o["billing"]["country"] == "DK" and not _note(o))
+    sku = order["line_items"][0]["sku"]
+    ensured = {"by_sku": {sku: {"productNumber": "DIV", "used_default": True}}}
+    invoice = mappings["invoice"].evaluate(_context(order, settings, customer={"customerNumber": 7}, products=ensured))
+    assert invoice["lines"][0]["product"] == {"productNumber": "DIV"}
+
+
+def test_public_buyers_get_their_person_reference_as_contact_and_countries_are_named(shop, settings, mappings):
+    orders, _ = shop
+    public = next(o for o in orders if any(m["key"] == "_billing_ean" for m in o["meta_data"]) and not _note(o))
+    reference = next(m["value"] for m in public["meta_data"] if m["key"] == "_billing_ean_reference")
+    customer = mappings["customer"].evaluate(_context(public, settings))
+    assert customer["contact"]["name"] == reference and customer["customer"]["country"] == "Denmark"
+    invoice = mappings["invoice"].evaluate(_context(public, settings, customer={"customerNumber": 7, "contactNumber": 3}))
+    assert invoice["references"]["customerContact"] == {"customerContactNumber": 3}
+    assert invoice["recipient"]["attention"] == {"customerContactNumber": 3}
+    consumer = next(o for o in orders if o["billing"]["country"] == "DE" and not _note(o))
+    assert "contact" not in mappings["customer"].evaluate(_context(consumer, settings))
+    plain = mappings["invoice"].evaluate(_context(consumer, settings, customer={"customerNumber": 7}))
+    assert plain["recipient"]["country"] == "Germany" and "attention" not in plain["recipient"]
