@@ -124,3 +124,30 @@ def test_an_optional_connection_may_be_left_out(iex, project):
          '      payouts: {app_secret_token: "${env:LEDGER_APP}"}\n')
     given = iex("validate")
     assert given.exit_code == 1 and "agreement_grant_token" in given.out    # given, it is checked in full
+
+
+PAYMATCH_SETTING = ("    paymatch: {$ref: \"https://iex.dev/schemas/paymatch-settings.json\", type: object, "
+                    "title: PayMatch, description: Payout matching}\n")
+
+
+def test_a_setting_may_be_a_schema_iex_ships_and_is_checked_in_full(iex, project):
+    recipe = project / "recipes" / "shop-ledger.yaml"
+    recipe.write_text(recipe.read_text().replace("  required: [customer_group]\n", PAYMATCH_SETTING + "  required: [customer_group]\n"))
+    edit(project, "settings: {customer_group: 3, layout: compact}",
+         "settings: {customer_group: 3, layout: compact, paymatch: {journal: {number: 2}, "
+         "accounts: {bank: 5820, clearing: 5830, fees: 7220, errors: 7260, suspense: nine}}}")
+    result = iex("validate")
+    assert result.exit_code == 1
+    [line] = result.lines
+    assert "iex.yaml:6:" in line and "expected a whole number, got string 'nine'" in line
+    assert "[$.integrations.webshop.settings.paymatch.accounts.suspense]" in line
+    edit(project, "suspense: nine", "suspense: 7260")
+    assert (iex("validate").exit_code, iex("validate").lines) == (0, [])
+
+
+def test_a_wrong_default_of_a_shipped_schema_is_the_recipes_problem(iex, project):
+    recipe = project / "recipes" / "shop-ledger.yaml"
+    setting = PAYMATCH_SETTING.replace("}\n", ", default: {journal: {number: 2}}}\n")
+    recipe.write_text(recipe.read_text().replace("  required: [customer_group]\n", setting + "  required: [customer_group]\n"))
+    result = iex("validate", "recipes/shop-ledger.yaml")
+    assert result.exit_code == 1 and "missing required key 'accounts'" in result.out
