@@ -97,9 +97,6 @@ def run_demo(folder: Path, console: Console, *, progress: bool | None = True) ->
     return DemoResult(folder, first, second, output, letters)
 
 
-# ---------------------------------------------------------------- ledger lookup (stopgap)
-
-
 # ================================================================ the shop and the agreement
 
 SHOP_INSTANCE = """\
@@ -140,36 +137,21 @@ class ShopDemoResult:
         return not self.unexplained and self.second_run_writes == 0
 
 
-def _contacts_supported() -> bool:
-    """e-conomic sends an EAN invoice only with a contact person on it; until the connector keeps
-    the buyer's person reference as a contact, the demo books EAN invoices without sending them."""
-    from engine.registry import get
-
-    schema = get("economic").actions()["find_or_create_customer"].input_schema
-    return "contact" in schema.get("properties", {})
-
-
 def _start_sandboxes(orders: int, seed: int) -> tuple[Any, Any, dict[str, str]]:
-    """Both sandboxes on loopback with fresh random credentials (set as environment variables)."""
+    """Both sandboxes on loopback, built like ``iex sandbox`` builds them, with fresh random
+    credentials (set as environment variables). ``seed`` makes the generated shop repeatable."""
     import secrets as random_tokens
 
-    from engine.sandbox import (
-        build,
-        factory,
-        fault_config,
-        serve_in_thread,
-        with_faults,
-    )
+    from engine.sandbox import build, serve_in_thread
 
     tokens = {name: random_tokens.token_hex(12) for name in
               ("IEX_DEMO_WOO_KEY", "IEX_DEMO_WOO_SECRET", "IEX_DEMO_ECONOMIC_APP_SECRET", "IEX_DEMO_ECONOMIC_GRANT")}
     os.environ.update(tokens)
     economic = serve_in_thread(build("economic", {"app_secret_token": tokens["IEX_DEMO_ECONOMIC_APP_SECRET"],
                                                   "agreement_grant_token": tokens["IEX_DEMO_ECONOMIC_GRANT"]}))
-    # ``seed`` is the generator's here; engine.sandbox.build would take it for fault injection
-    shop_app = factory("woocommerce")({"generate": orders, "seed": seed, "consumer_key": tokens["IEX_DEMO_WOO_KEY"],
-                                       "consumer_secret": tokens["IEX_DEMO_WOO_SECRET"]})
-    shop = serve_in_thread(with_faults(shop_app, fault_config({}), reset=shop_app.state.reset))
+    shop = serve_in_thread(build("woocommerce", {"generate": orders, "seed": seed,
+                                                 "consumer_key": tokens["IEX_DEMO_WOO_KEY"],
+                                                 "consumer_secret": tokens["IEX_DEMO_WOO_SECRET"]}))
     return shop, economic, tokens
 
 
@@ -180,8 +162,6 @@ def _write_instance(folder: Path, shop_url: str, economic_url: str) -> Path:
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     settings: dict[str, Any] = {"start_date": "2025-03-01"}
-    if not _contacts_supported():
-        settings["ean_send_by_ean"] = False
     instance_file = folder / "iex.yaml"
     recipe = Path(os.path.relpath(ROOT / "recipes" / "woocommerce-economic.yaml", folder.resolve()))
     instance_file.write_text(SHOP_INSTANCE.format(recipe=recipe.as_posix(), settings=json.dumps(settings),
@@ -209,8 +189,15 @@ def _facts(store: Any, summary: Any) -> dict[str, Any]:
     invoices = [e.result for e in results("orders", "invoice") if e.status.value == "done"]
     notes = [e.result for e in results("refunds", "credit_note") if e.status.value == "done"]
     customers = [e.result for e in results("orders", "customer") if e.status.value == "done"]
-    products = [e.result for flow in ("products", "orders", "refunds") for e in results(flow)
-                if e.status.value == "done" and isinstance(e.result, dict) and "productNumber" in e.result]
+    # a public buyer's customer step returns its contact person; booked with send_by ean = sent
+    public = {e.record_key for e in results("orders", "customer")
+              if e.status.value == "done" and isinstance(e.result, dict) and e.result.get("contactNumber")}
+    booked_keys = {e.record_key for e in results("orders", "invoice")
+                   if e.status.value == "done" and isinstance(e.result, dict) and e.result.get("booked")}
+    products = [item for flow in ("products", "orders", "refunds") for e in results(flow)
+                if e.status.value == "done" and isinstance(e.result, dict)
+                for item in (e.result.get("products") if "by_sku" in e.result else [e.result])
+                if isinstance(item, dict) and "productNumber" in item]
     orders = summary.flows[f"{INTEGRATION}/orders"]
     calls = summary.api_calls.get(INTEGRATION, {})
     sent_orders = max(orders.seen - orders.filtered, 1)
@@ -223,6 +210,7 @@ def _facts(store: Any, summary: Any) -> dict[str, Any]:
         "drafts left for review (totals differ)": len(reviews),
         "credit notes booked": sum(1 for r in notes if r.get("booked")),
         "refunds held for their invoice": summary.flows[f"{INTEGRATION}/refunds"].held,
+        "EAN invoices sent through NemHandel": len(public & booked_keys),
         "customers created": len({r["customerNumber"] for r in customers if r.get("created")}),
         "products created": len({r["productNumber"] for r in products if r.get("created")}),
         "e-conomic calls per order": round(calls.get("http.economic", 0) / sent_orders, 1),
@@ -283,9 +271,6 @@ def run_shop_demo(folder: Path, console: Console, *, orders: int = 200, seed: in
         store = open_store(instance.state_path)
         try:
             console.rule(f"1. {orders} WooCommerce orders (seed {seed}) into e-conomic")
-            if not _contacts_supported():
-                console.print("note: EAN invoices are booked but not sent by EAN (the e-conomic connector cannot "
-                              "keep the buyer's contact person yet)", style="yellow", markup=False)
             first = Runner(instance, store, progress=progress, console=console).run(owner="iex demo")
             print_summary(_condensed(first), console, title="First run")
             letters = store.dead_letters()

@@ -25,7 +25,7 @@ import httpx
 import pytest
 
 from connectors.economic.testing import SANDBOX_APP_SECRET, SANDBOX_GRANT, Probe
-from engine.sandbox import FaultInjector, SandboxServer, build, factory, serve_in_thread
+from engine.sandbox import FaultInjector, SandboxServer, build, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
 RECIPE = ROOT / "recipes" / "woocommerce-economic.yaml"
@@ -185,12 +185,12 @@ class Shop:
 
 
 def start_shop(**options: Any) -> Shop:
-    # The generator's ``seed`` is a shop option; engine.sandbox.build would take it as the
-    # fault-injection seed, so the shop app is served without the fault wrapper here.
-    app = factory("woocommerce")({"consumer_key": WOO_KEY, "consumer_secret": WOO_SECRET,
-                                  "secret": WEBHOOK_SECRET, **options})
-    server = serve_in_thread(app)
-    return Shop(server.url.rstrip("/"), server, app)
+    """A shop built like ``iex sandbox woocommerce`` (``seed`` makes both the generated orders and
+    any fault injection repeatable)."""
+    injector = build("woocommerce", {"consumer_key": WOO_KEY, "consumer_secret": WOO_SECRET,
+                                     "secret": WEBHOOK_SECRET, **options})
+    server = serve_in_thread(injector)
+    return Shop(server.url.rstrip("/"), server, injector.app)
 
 
 @pytest.fixture
@@ -382,14 +382,4 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Generated]:
         stop_economic(economic)
 
 
-def _contacts_supported() -> bool:
-    """Whether the e-conomic connector keeps a contact person on customers (needed to send EAN
-    invoices through NemHandel); until it does, the generated run books EAN invoices unsent."""
-    from connectors.economic.connector import EconomicConnector
-
-    schema = EconomicConnector.actions()["find_or_create_customer"].input_schema
-    return "contact" in schema.get("properties", {})
-
-
-CONTACTS = _contacts_supported()
-GENERATED_SETTINGS: dict[str, Any] = {} if CONTACTS else {"ean_send_by_ean": False}
+GENERATED_SETTINGS: dict[str, Any] = {}

@@ -23,6 +23,7 @@ def test_the_demo_books_the_orders_and_explains_every_dead_letter(demo):
     assert result.ok
     assert result.facts["invoices booked"] >= 45 and result.facts["customers created"] > 30
     assert result.facts["products created"] >= 14
+    assert result.facts["EAN invoices sent through NemHandel"] >= 1
     assert result.dead_letters and result.unexplained == []
     assert "every dead letter is an order the generator broke on purpose" in text
     assert "missing-sku" in text and "lines[0].product" in text
@@ -44,3 +45,29 @@ def test_the_instance_file_holds_references_not_credentials(demo):
     for name in ("IEX_DEMO_WOO_KEY", "IEX_DEMO_WOO_SECRET", "IEX_DEMO_ECONOMIC_APP_SECRET", "IEX_DEMO_ECONOMIC_GRANT"):
         assert os.environ[name] not in text
     assert (result.folder / "state.sqlite").exists()
+
+
+def test_the_shop_is_built_like_iex_sandbox_builds_it(monkeypatch):
+    import engine.sandbox
+    from engine.demo import _start_sandboxes
+
+    built: list[tuple[str, dict]] = []
+    real = engine.sandbox.build
+
+    def recording(name, options=None):
+        built.append((name, dict(options or {})))
+        return real(name, options)
+
+    monkeypatch.setattr(engine.sandbox, "build", recording)
+    shop, economic, tokens = _start_sandboxes(3, 11)
+    try:
+        import httpx
+
+        orders = httpx.get(f"{shop.url.rstrip('/')}/wp-json/wc/v3/orders", params={"per_page": 100},
+                           auth=(tokens["IEX_DEMO_WOO_KEY"], tokens["IEX_DEMO_WOO_SECRET"])).json()
+    finally:
+        shop.stop()
+        economic.stop()
+    [(_, options)] = [b for b in built if b[0] == "woocommerce"]
+    assert (options["generate"], options["seed"]) == (3, 11)
+    assert len(orders) == 3

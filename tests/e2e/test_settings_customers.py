@@ -7,12 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from connectors.economic.connector import EconomicConnector
-
 KAFFE = [{"sku": "KAF-500", "quantity": 1}]
 SEED_COMPANY_CVR, SEED_COMPANY = "29403473", 1          # Tøj & Co Grossisten in the sandbox agreement
 SEED_EU_VAT, SEED_EU_COMPANY = "DE123456789", 2         # Müller Handels GmbH
-CONTACTS = "contact" in EconomicConnector.actions()["find_or_create_customer"].input_schema.get("properties", {})
 
 
 def _meta(**values):
@@ -151,8 +148,6 @@ def test_ean_customers_are_matched_on_ean_and_the_invoice_carries_the_references
     assert economic.probe.collection("/invoices/sent") == []
 
 
-@pytest.mark.xfail(not CONTACTS, strict=True,
-                   reason="e-conomic sends by EAN only with a contact person; the connector cannot keep one yet")
 def test_ean_invoices_are_sent_through_nemhandel(shop_factory, integration_factory, economic):
     shop = shop_factory()
     order = _public_order(shop)
@@ -160,7 +155,17 @@ def test_ean_invoices_are_sent_through_nemhandel(shop_factory, integration_facto
     integration.run()
     assert integration.dead_letters() == []
     [sent] = economic.probe.collection("/invoices/sent")
-    assert sent["bookedInvoiceNumber"] == economic.invoice(order)["bookedInvoiceNumber"]
+    invoice = economic.invoice(order)
+    assert sent["bookedInvoiceNumber"] == invoice["bookedInvoiceNumber"]
+    customer = _customer_of(economic, order)
+    [contact] = economic.probe.collection(f"/customers/{customer['customerNumber']}/contacts")
+    assert contact["name"] == "Mette Juul"
+    assert invoice["recipient"]["attention"]["customerContactNumber"] == contact["customerContactNumber"]
+    again = _public_order(shop)                                  # the same person orders again: no second contact
+    integration.run()
+    assert economic.invoice(again)["references"]["customerContact"]["customerContactNumber"] == contact["customerContactNumber"]
+    assert len(economic.probe.collection(f"/customers/{customer['customerNumber']}/contacts")) == 1
+    assert len(economic.probe.collection("/invoices/sent")) == 2
 
 
 def test_a_common_customer_for_public_buyers(shop_factory, integration_factory, economic):

@@ -46,8 +46,8 @@ def test_without_creating_products_a_line_of_a_missing_product_is_dead_lettered(
     assert summary.flows["webshop/products"].filtered == 15
     assert _products(economic.invoice(known))[0] == "KAF-500"
     [letter] = integration.dead_letters()
-    assert (letter.record_key, letter.field_path) == (str(unknown["id"]), "lines[1].product")
-    assert "TE-24" in letter.message
+    assert (letter.record_key, letter.step, letter.field_path) == (str(unknown["id"]), "products", "products[1].productNumber")
+    assert "product TE-24 does not exist in e-conomic and creating products is off" in letter.message
     assert "TE-24" not in economic.products()
 
 
@@ -60,6 +60,32 @@ def test_existing_products_are_updated_only_in_the_allowed_fields(shop_factory, 
     integration_factory(shop, {"product_update_fields": update_fields}).run()
     product = economic.products()["KAF-500"]
     assert (product["name"], _money(product["salesPrice"])) == (name, Decimal(1))
+
+
+def test_a_missing_product_stands_on_the_default_product_when_creating_is_off(shop_factory, integration_factory, economic):
+    shop = shop_factory()
+    order = shop.create_order(line_items=[{"sku": "TE-24", "quantity": 1}])
+    integration = integration_factory(shop, {"create_products": False, "default_product": "100"})
+    integration.run()
+    assert _products(economic.invoice(order))[0] == "100" and integration.dead_letters() == []
+    assert "TE-24" not in economic.products()
+
+
+def test_an_order_line_without_sku_and_no_default_product_is_refused_with_its_place(shop_factory, integration_factory,
+                                                                                  economic):
+    shop = shop_factory(generate=20, seed=3)
+    broken = {o["id"]: m["value"] for o in shop.orders() for m in o["meta_data"] if m["key"] == "_sandbox_note"}
+    integration = integration_factory(shop)
+    integration.run()
+    letters = {broken[int(letter.record_key)]: letter for letter in integration.dead_letters()}
+    assert letters["missing-sku"].step == "invoice"
+    assert letters["missing-sku"].field_path == "lines[0].product.productNumber"
+    assert "Kaffesmagning, billet has no SKU and no default product is set" in letters["missing-sku"].message
+    [negative] = [o for o in shop.orders() if broken.get(o["id"]) == "negative-quantity"]
+    index = next(i for i, line in enumerate(negative["line_items"]) if line["quantity"] < 0)
+    assert letters["negative-quantity"].field_path == f"lines[{index}].quantity"
+    assert "has quantity -1; an order line must have a quantity of at least 1" in letters["negative-quantity"].message
+    assert economic.documents("orders", negative["id"], "invoice", booked=False) == []
 
 
 def test_lines_without_sku_use_the_default_product(shop_factory, integration_factory, economic):

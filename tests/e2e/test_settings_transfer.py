@@ -82,7 +82,6 @@ def test_an_unbooked_draft_is_updated_when_the_order_changes(shop_factory, integ
     assert summary.flows["webshop/orders"].updated == 1
 
 
-@pytest.mark.xfail(strict=True, reason="needs on_change as a template over settings (asked of the runner/recipe owners)")
 def test_drafts_are_left_alone_when_updates_are_off(shop_factory, integration_factory, economic):
     shop = shop_factory()
     order = shop.create_order(line_items=KAFFE, customer_note="Ring før levering")
