@@ -6,8 +6,9 @@ Fixtures:
   every test) with a ``Probe`` that reads it as a person would in e-conomic's UI.
 * ``shop_factory(**options)``: a WooCommerce sandbox shop (``generate``, ``seed``, ``webhook``...);
   the returned ``Shop`` creates orders, changes statuses and refunds through ``/_sandbox/``.
-* ``integration_factory(shop, settings)``: an instance file for the recipe pointing at the shop and
-  the agreement (credentials as ``${env:..}`` references), with ``run()`` and the state store.
+* ``integration_factory(shop, settings, stripe_url=None)``: an instance file for the recipe pointing
+  at the shop and the agreement (and a Stripe account, for ``iex paymatch``; credentials as
+  ``${env:..}`` references), with ``run()`` and the state store.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import httpx
 import pytest
 
 from connectors.economic.testing import SANDBOX_APP_SECRET, SANDBOX_GRANT, Probe
+from connectors.stripe.sandbox import DEFAULT_SECRET_KEY as STRIPE_KEY
 from engine.sandbox import FaultInjector, SandboxServer, build, serve_in_thread
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +35,7 @@ WOO_KEY, WOO_SECRET, WEBHOOK_SECRET = "ck_e2e_key", "cs_e2e_secret", "e2e-webhoo
 ENV = {
     "IEX_E2E_WOO_KEY": WOO_KEY, "IEX_E2E_WOO_SECRET": WOO_SECRET, "IEX_E2E_WEBHOOK_SECRET": WEBHOOK_SECRET,
     "IEX_E2E_ECONOMIC_APP_SECRET": SANDBOX_APP_SECRET, "IEX_E2E_ECONOMIC_GRANT": SANDBOX_GRANT,
+    "IEX_E2E_STRIPE_KEY": STRIPE_KEY,
 }
 START_DATE = "2025-03-01"
 
@@ -224,6 +227,7 @@ class Integration:
     settings: dict[str, Any]
     name: str = "webshop"
     validate: bool = False
+    stripe_url: str | None = None       # the optional stripe connection (for iex paymatch --payout)
     _store: Any = None
     _instance: Any = None
 
@@ -246,7 +250,9 @@ class Integration:
             "consumer_secret: \"${env:IEX_E2E_WOO_SECRET}\", webhook_secret: \"${env:IEX_E2E_WEBHOOK_SECRET}\"}\n"
             f"      economic: {{base_url: \"{self.economic.url}\", app_secret_token: \"${{env:IEX_E2E_ECONOMIC_APP_SECRET}}\", "
             "agreement_grant_token: \"${env:IEX_E2E_ECONOMIC_GRANT}\", "
-            "rate_limit: {requests_per_second: 1000, burst: 1000}, max_concurrency: 8}\n",
+            "rate_limit: {requests_per_second: 1000, burst: 1000}, max_concurrency: 8}\n"
+            + (f"      stripe: {{base_url: \"{self.stripe_url}\", secret_key: \"${{env:IEX_E2E_STRIPE_KEY}}\"}}\n"
+               if self.stripe_url else ""),
             encoding="utf-8",
         )
         return self.instance_file
@@ -322,8 +328,9 @@ def _quick_instance(integration: Integration) -> Any:
 def integration_factory(tmp_path: Path, economic: Economic) -> Iterator[Callable[..., Integration]]:
     made: list[Integration] = []
 
-    def make(shop: Shop, settings: dict[str, Any] | None = None, *, folder: str = "instance") -> Integration:
-        integration = Integration(tmp_path / folder, shop, economic, dict(settings or {}))
+    def make(shop: Shop, settings: dict[str, Any] | None = None, *, folder: str = "instance",
+             stripe_url: str | None = None) -> Integration:
+        integration = Integration(tmp_path / folder, shop, economic, dict(settings or {}), stripe_url=stripe_url)
         made.append(integration)
         return integration
 
