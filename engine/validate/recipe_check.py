@@ -222,19 +222,25 @@ class _FlowCheck:
             info = self.session.mapping(target)
             if info is None:
                 return []
-            self._fields_known(info.doc, ("fields",), spec)
+            self._fields_known(info.doc, ("fields",), spec, target.parent)
             return list(info.uses)
         if isinstance(value, dict):
-            self._fields_known(self.doc, path + ("fields",) if is_full_body(value) else path, spec)
+            self._fields_known(self.doc, path + ("fields",) if is_full_body(value) else path, spec, self.base_dir)
             return check_body(self.session, self.doc, path, self.base_dir, schema_ok=self.schema_ok)
         return []
 
-    def _fields_known(self, doc: Document, path: JsonPath, spec: Any) -> None:
-        """Top-level target fields must be inputs the action accepts (when its schema is closed)."""
+    def _fields_known(self, doc: Document, path: JsonPath, spec: Any, base_dir: Path, depth: int = 0) -> None:
+        """Top-level target fields must be inputs the action accepts (when its schema is closed),
+        including those of a mapping used at the top of fields (``fields: {$use: ...}``)."""
         schema = getattr(spec, "input_schema", None)
         fields = doc.get(path)
         if not isinstance(schema, dict) or schema.get("additionalProperties") is not False or not isinstance(fields, dict):
             return
+        used = fields.get("$use")
+        if isinstance(used, str) and depth < 10 and (base_dir / used).is_file():
+            info = self.session.mapping(base_dir / used)
+            if info is not None:
+                self._fields_known(info.doc, ("fields",), spec, (base_dir / used).parent, depth + 1)
         accepted = _dict(schema.get("properties"))
         for key in fields:
             if not key.startswith("$") and key not in accepted:

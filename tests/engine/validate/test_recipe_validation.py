@@ -266,3 +266,17 @@ def test_an_optional_connection_is_not_for_flows(iex, tmp_path, monkeypatch):
     result = iex("validate", "r.yaml")
     assert [line.split(" [")[0] for line in result.lines] == [
         "r.yaml:12:26: error: connection 'shop' is optional (an instance may leave it out), so no flow may use it"]
+
+
+def test_fields_of_a_mapping_used_at_the_top_must_be_inputs_of_the_action(iex, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "base.yaml", "iex: 1\nfields:\n  name: x\n  emial: y\n")
+    write(tmp_path / "r.yaml", recipe_text(
+        "    source: {connection: shop, stream: orders}\n    key: id\n    steps:\n"
+        "      - name: c\n        action: ledger.find_or_create_customer\n"
+        "        input: {$use: ./base.yaml, nmae: z}\n"))
+    result = iex("validate", "r.yaml")
+    assert [line.split(" [")[0] for line in result.lines] == [
+        "base.yaml:4:3: error: action find_or_create_customer takes no field 'emial'; did you mean 'email'?",
+        "r.yaml:17:36: error: action find_or_create_customer takes no field 'nmae'; did you mean 'name'?",
+    ]
