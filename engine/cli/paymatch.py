@@ -151,7 +151,8 @@ class _Run:
                     if record.data is not None:
                         self.console.print(f"payout {record.key}", highlight=False)
                         con = _duckdb()
-                        loaded = self._reading(lambda tick, key=record.key: self._load_payout(con, source, key, tick))
+                        loaded = self._reading(lambda tick, con=con, key=record.key:
+                                               self._load_payout(con, source, key, tick))
                         self._reconcile(con, loaded, record.key, locked=True)
                         con.close()
                         done += 1

@@ -31,7 +31,7 @@ import duckdb
 
 from engine.errors import DataError, Location
 from engine.helpers.money import currency_exponent
-from engine.paymatch.formats import FieldSource, FormatSpec
+from engine.paymatch.formats import FormatSpec
 
 Progress = Callable[[int], None]
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import duckdb
 import pytest
 
-from engine.errors import ConfigError, DataError
+from engine.errors import ConfigError
 from engine.paymatch import invoices, load_document, load_format, match, rules_from_settings
 from engine.secrets import Secret
 

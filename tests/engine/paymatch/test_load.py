@@ -134,8 +134,8 @@ def test_stripe_api_and_report_give_the_same_line_the_same_identity(con, kit):
 
 def test_minor_units_must_be_whole(con, tmp_path):
     spec = tmp_path / "funds.yaml"
-    spec.write_text((Path(load_format("vipps_funds").file).read_text()
-                     .replace("units: major", "units: minor").replace("name: vipps_funds", "name: raw_funds")))
+    spec.write_text(Path(load_format("vipps_funds").file).read_text()
+                    .replace("units: major", "units: minor").replace("name: vipps_funds", "name: raw_funds"))
     path = tmp_path / "funds.json"
     path.write_text('{"data": [{"pspReference": "a", "entryType": "capture", "amount": 100.5, "currency": "DKK", '
                     '"ledgerDate": "2024-03-01"}, {"pspReference": "b", "entryType": "capture", "amount": 1500, '
