@@ -101,3 +101,17 @@ def test_a_days_entries_are_classified_by_paymatch(made):
     assert classes == {("5001", "charge"): "matched_exact", ("5001", "fee"): "fee", ("5002", "charge"): "partial",
                        ("5003", "refund"): "matched_exact"}
     assert con.execute("SELECT amount FROM match_results WHERE type = 'payout'").fetchone() == (-D("266.01"),)
+
+
+def test_server_errors_and_dropped_connections_are_retried_to_the_same_lines(made):
+    from engine.sandbox import build, serve_in_thread
+
+    with serve_in_thread(build("vipps", {"fault_rate": 0.3, "fault_kinds": "500,503,drop", "seed": 11})) as flaky:
+        other = type(made)(flaky.url)
+        day = other.day("2024-03-04", [{"entryType": "capture", "amount": 100 * n, "pspReference": f"p{n}"}
+                                       for n in range(1, 9)])
+        connector = other.connector(page_size=2)
+        lines = _lines(connector, day["payout_id"])
+        assert [x["pspReference"] for x in lines[:-1]] == [f"p{n}" for n in range(1, 9)]
+        assert lines[-1]["amount"] == -D("36.00")
+        assert connector.runtime.metrics["http.vipps.retries"] > 0
