@@ -204,6 +204,9 @@ class Connector:
     capabilities: ClassVar[frozenset[str]] = frozenset()
     #: "module:function" returning the sandbox's ASGI app, or None
     sandbox: ClassVar[str | None] = None
+    #: a payout connector (streams ``payouts`` and ``payout_lines``) names the PayMatch format
+    #: its ``payout_lines`` records are read with, e.g. "stripe_balance"
+    payout_format: ClassVar[str | None] = None
 
     _actions: ClassVar[dict[str, ActionSpec]] = {}
     _streams: ClassVar[dict[str, StreamSpec]] = {}

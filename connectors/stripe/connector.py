@@ -50,6 +50,7 @@ class StripeConnector(Connector):
     settings_schema = SETTINGS_SCHEMA
     capabilities = frozenset({"poll", "webhook"})
     sandbox = "connectors.stripe.sandbox:create_app"
+    payout_format = "stripe_balance"
 
     def __init__(self, settings: Mapping[str, Any], runtime: Runtime) -> None:
         super().__init__(settings, runtime)
@@ -97,13 +98,13 @@ class StripeConnector(Connector):
             yield Record(key=item["id"], data=records.payout(item),
                          cursor={"created": boundary, "ids": list(boundary_ids)})
 
-    @stream(description="Balance transactions of one automatic payout (option payout: po_...)",
+    @stream(description="The balance transactions of one automatic payout (option payout: po_...)",
             options_schema={"type": "object", "additionalProperties": False, "required": ["payout"],
                             "properties": {"payout": {"type": "string", "pattern": "^po_"}}})
-    def balance_transactions(self, state: JSON | None, options: JSON) -> Iterator[Record]:
+    def payout_lines(self, state: JSON | None, options: JSON) -> Iterator[Record]:
         payout_id = str(options.get("payout") or "")
         if not payout_id.startswith("po_"):
-            raise ConfigError(f"balance_transactions needs option payout (a po_... id), not {payout_id!r}")
+            raise ConfigError(f"payout_lines needs option payout (a po_... id), not {payout_id!r}")
         paid_out_by = self.client.get(f"/v1/payouts/{payout_id}").json()
         params = {"payout": payout_id, "expand[]": ["data.source"]}
         for item in self._list("/v1/balance_transactions", params):

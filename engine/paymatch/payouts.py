@@ -28,9 +28,6 @@ from engine.paymatch.load import Loaded, load_document
 
 PAYOUTS_STREAM = "payouts"
 LINES_STREAM = "payout_lines"
-#: connectors written before this contract: name -> (format, lines stream). An entry goes once the
-#: connector declares ``payout_format`` and a ``payout_lines`` stream itself.
-LEGACY: dict[str, tuple[str, str]] = {"stripe": ("stripe_balance", "balance_transactions")}
 
 
 @dataclass(frozen=True)
@@ -54,9 +51,6 @@ def payout_source(connection: str, connector: Connector) -> PayoutSource:
     declared = getattr(connector, "payout_format", None)
     if declared and LINES_STREAM in streams and PAYOUTS_STREAM in streams:
         return PayoutSource(connection, connector, str(declared), LINES_STREAM)
-    if connector.name in LEGACY:
-        format_name, lines = LEGACY[connector.name]
-        return PayoutSource(connection, connector, format_name, lines)
     raise ConfigError(
         f"connection {connection!r} (connector {connector.name}) cannot read payouts: it needs the streams "
         f"{PAYOUTS_STREAM} and {LINES_STREAM} and a payout_format. Set settings.paymatch.payouts.connection to a "

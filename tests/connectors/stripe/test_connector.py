@@ -18,7 +18,7 @@ def test_balance_transactions_of_a_payout_in_major_units(made):
         {"type": "dispute", "amount": -5000, "fee": 1500, "charge_id": "ch_1007"},
         {"type": "stripe_fee", "amount": -500},
     ], currency="dkk", arrival_date="2024-03-08")
-    records = list(made.connector(page_size=2).read("balance_transactions", None, {"payout": payout["id"]}))
+    records = list(made.connector(page_size=2).read("payout_lines", None, {"payout": payout["id"]}))
     by_type = {r.data["reporting_category"]: r.data for r in records}
     assert set(by_type) == {"charge", "refund", "dispute", "fee", "payout"}
     charge = by_type["charge"]
@@ -35,7 +35,7 @@ def test_balance_transactions_of_a_payout_in_major_units(made):
 
 def test_zero_decimal_currencies_have_no_minor_unit(made):
     payout = made.payout([{"type": "charge", "amount": 1500, "charge_id": "ch_jp"}], currency="jpy")
-    (charge, _) = sorted(made.connector().read("balance_transactions", None, {"payout": payout["id"]}),
+    (charge, _) = sorted(made.connector().read("payout_lines", None, {"payout": payout["id"]}),
                          key=lambda r: r.data["type"])
     assert charge.data["amount"] == D("1500")
 
@@ -68,15 +68,15 @@ def test_a_wrong_key_is_a_config_error_without_the_key(made):
 
 def test_an_unknown_payout_is_a_data_error(made):
     with pytest.raises(DataError, match="No such payout: 'po_missing'"):
-        list(made.connector().read("balance_transactions", None, {"payout": "po_missing"}))
+        list(made.connector().read("payout_lines", None, {"payout": "po_missing"}))
 
 
 def test_a_manual_payout_cannot_be_itemised(made):
     payout = made.payout([{"type": "charge", "amount": 100}], automatic=False)
     with pytest.raises(Exception, match="only be filtered on automatic"):
-        list(made.connector().read("balance_transactions", None, {"payout": payout["id"]}))
+        list(made.connector().read("payout_lines", None, {"payout": payout["id"]}))
 
 
 def test_the_payout_option_is_required(made):
     with pytest.raises(ConfigError, match="needs option payout"):
-        list(made.connector().read("balance_transactions", None, {}))
+        list(made.connector().read("payout_lines", None, {}))
