@@ -36,6 +36,7 @@ MAX_BODY = 5 * 1024 * 1024
 
 def create_app(instance: Any, store: StateStore, *, notify: Callable[[str, str], None]) -> Starlette:
     """The ASGI app; ``notify(integration, flow)`` is called for each flow that got records."""
+    receivers = _Receivers()
 
     async def receive(request: Request) -> JSONResponse:
         name = request.path_params["integration"]
@@ -51,7 +52,7 @@ def create_app(instance: Any, store: StateStore, *, notify: Callable[[str, str],
             return JSONResponse({"error": "body too large"}, status_code=413)
         headers = {k.lower(): v for k, v in request.headers.items()}
         try:
-            result = await run_in_threadpool(_handle, integration, conn, headers, body)
+            result = await run_in_threadpool(receivers.handle, integration, conn, headers, body)
             flows = await run_in_threadpool(_enqueue, store, integration, connection, result)
         except NotImplementedError:
             return JSONResponse({"error": f"connector {conn.connector} takes no webhooks"}, status_code=404)
@@ -81,20 +82,22 @@ def create_app(instance: Any, store: StateStore, *, notify: Callable[[str, str],
     ])
 
 
-_receivers: dict[tuple[str, str], Any] = {}
-_receivers_lock = threading.Lock()
-
-
-def _handle(integration: Any, conn: Any, headers: dict[str, str], body: bytes) -> WebhookResult:
-    """One connector per (integration, connection) for the server's lifetime, so a connector can
+class _Receivers:
+    """One connector per (integration, connection) for the app's lifetime, so a connector can
     remember deliveries it has seen (stale and replayed deliveries are dropped early; the ledger
-    remains the guarantee)."""
-    key = (integration.name, conn.name)
-    with _receivers_lock:
-        connector = _receivers.get(key)
-        if connector is None:
-            connector = _receivers[key] = get_connector(conn.connector)(conn.settings, Runtime(logger=log))
-    return connector.handle_webhook(headers, body)
+    remains the guarantee). Per app, so two servers in one process never share memory."""
+
+    def __init__(self) -> None:
+        self._connectors: dict[tuple[str, str], Any] = {}
+        self._lock = threading.Lock()
+
+    def handle(self, integration: Any, conn: Any, headers: dict[str, str], body: bytes) -> WebhookResult:
+        key = (integration.name, conn.name)
+        with self._lock:
+            connector = self._connectors.get(key)
+            if connector is None:
+                connector = self._connectors[key] = get_connector(conn.connector)(conn.settings, Runtime(logger=log))
+        return connector.handle_webhook(headers, body)
 
 
 def _enqueue(store: StateStore, integration: Any, connection: str, result: WebhookResult) -> list[str]:
