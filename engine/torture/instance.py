@@ -36,6 +36,9 @@ class TortureInstance:
     serve_port: int = 8088
     concurrency: int | None = None
     recipe: Path = RECIPE
+    requests_per_second: int = 1000     # the e-conomic connection's rate budget (loopback: generous)
+    burst: int = 1000
+    max_concurrency: int = 8            # e-conomic requests in flight at once
 
     @property
     def path(self) -> Path:
@@ -49,6 +52,14 @@ class TortureInstance:
         """The process environment with the credentials set (and nothing else changed)."""
         values = {name: str(getattr(self.sandboxes.options, option)) for name, option in SECRET_ENV.items()}
         return {**os.environ, **values}
+
+    def load(self) -> Any:
+        """The instance loaded in this process (its credentials put into this process's
+        environment), for benchmarks and tests that run the Runner directly."""
+        from engine.instance import load_instance
+
+        os.environ.update({name: value for name, value in self.env().items() if name in SECRET_ENV})
+        return load_instance(self.write())
 
     def secrets(self) -> list[str]:
         """The credential values, for scanning outputs."""
@@ -77,8 +88,8 @@ class TortureInstance:
             f"        base_url: {json.dumps(self.sandboxes.economic_url)}\n"
             "        app_secret_token: ${env:IEX_TORTURE_ECONOMIC_APP_SECRET}\n"
             "        agreement_grant_token: ${env:IEX_TORTURE_ECONOMIC_GRANT}\n"
-            "        rate_limit: {requests_per_second: 1000, burst: 1000}\n"
-            "        max_concurrency: 8\n"
+            f"        rate_limit: {{requests_per_second: {self.requests_per_second}, burst: {self.burst}}}\n"
+            f"        max_concurrency: {self.max_concurrency}\n"
             f"serve: {{host: 127.0.0.1, port: {self.serve_port}}}\n",
             encoding="utf-8",
         )

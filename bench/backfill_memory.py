@@ -1,0 +1,89 @@
+"""Memory of a large backfill: peak RSS of ``iex backfill`` at 10,000 and at 100,000 orders.
+
+A backfill must stream: records flow through a bounded queue to the workers, settled records go
+to the state file, and nothing grows with the number of records. So the peak memory at 100,000
+orders should be about the one at 10,000 ("flat").
+
+* Source: the files connector reading JSON-lines exports of 1,000 orders each (the Danish order
+  export of the files example, as JSON lines), so the figure is the engine's own: runner, mapping,
+  ledger, state store and the JSON-lines writer. (The files connector reads one file at a time
+  whole, so files are kept at 1,000 lines; the WooCommerce connector streams pages of 100.)
+* Each size runs ``iex backfill --since 2000-01-01`` in a fresh process on a fresh instance; the
+  peak resident set size is the kernel's figure for that process (``wait4`` ``ru_maxrss``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+PER_FILE = 1000
+INSTANCE = """\
+iex: 1
+state: {{path: state.sqlite}}
+integrations:
+  backfill:
+    recipe: recipes/files-example.yaml
+    connections:
+      inbox: {{folder: "{inbox}", format: jsonl, pattern: "*.jsonl", encoding: utf-8, decimal_comma: false}}
+      outbox: {{output_folder: "{out}"}}
+"""
+
+
+def run(report: Callable[[str, dict[str, Any]], None], quick: bool = False) -> None:
+    small, large = (500, 2_000) if quick else (10_000, 100_000)
+    first, second = measure(small), measure(large)
+    report("backfill_memory", {
+        f"peak_rss_mb_{small}": first["peak_mb"],
+        f"peak_rss_mb_{large}": second["peak_mb"],
+        "growth": round(second["peak_mb"] / first["peak_mb"], 2),
+        "flat": "yes" if second["peak_mb"] < first["peak_mb"] * 1.25 else "no",
+        f"orders_per_s_{large}": round(large / second["seconds"]),
+        "written_once": f"yes ({second['written']} lines for {large} orders)",
+    })
+
+
+def measure(orders: int) -> dict[str, Any]:
+    with tempfile.TemporaryDirectory(prefix="iex-bench-backfill-") as tmp:
+        folder = Path(tmp)
+        (folder / "recipes").mkdir()
+        shutil.copy(ROOT / "recipes" / "files-example.yaml", folder / "recipes")
+        shutil.copytree(ROOT / "mappings" / "files", folder / "mappings" / "files")
+        inbox, out = folder / "inbox", folder / "out"
+        inbox.mkdir()
+        write_exports(inbox, orders)
+        (folder / "iex.yaml").write_text(INSTANCE.format(inbox=inbox, out=out), encoding="utf-8")
+        command = [sys.executable, "-m", "engine", "backfill", "--since", "2000-01-01", "-i", str(folder / "iex.yaml")]
+        started = time.perf_counter()
+        with open(folder / "backfill.log", "wb") as log:
+            process = subprocess.Popen(command, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
+            _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.perf_counter() - started
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise AssertionError(f"iex backfill failed:\n{(folder / 'backfill.log').read_text()[-3000:]}")
+        written = sum(1 for _ in (out / "orders.jsonl").open(encoding="utf-8"))
+        if written != orders:
+            raise AssertionError(f"{written} lines written for {orders} orders")
+    return {"peak_mb": round(usage.ru_maxrss / 1024, 1), "seconds": seconds, "written": written}
+
+
+def write_exports(inbox: Path, orders: int) -> None:
+    """``orders`` orders as JSON-lines exports of PER_FILE lines (amounts as text, as exported)."""
+    for start in range(0, orders, PER_FILE):
+        lines = []
+        for number in range(start, min(start + PER_FILE, orders)):
+            net = 100 + number % 9000
+            lines.append(json.dumps({
+                "order_number": str(100_000 + number), "date": f"2024-{1 + number % 12:02d}-{1 + number % 28:02d}",
+                "customer": f"Kunde {number % 5000} ApS", "country": "dk", "status": "betalt",
+                "net": f"{net}.00", "vat": f"{net // 4}.{25 * (net % 4):02d}", "currency": "DKK"}, ensure_ascii=False))
+        (inbox / f"export-{start // PER_FILE:05d}.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
