@@ -134,8 +134,9 @@ class Torture:
                 for _ in range(self.config.race_new_orders):
                     self.sandboxes.request("shop", "POST", "/_sandbox/orders", self._new_order())
                 pollers = [self._start("run", "--once", "--no-progress")]
-                if number % 2 == 1:   # started twice on the same instance by mistake
+                if number % 2 == 1:   # started twice on the same instance by mistake: refuses, or waits
                     pollers.append(self._start("run", "--once", "--no-progress"))
+                    pollers.append(self._start("run", "--once", "--no-progress", "--wait"))
                 if number == rounds // 2:
                     time.sleep(self.rng.uniform(0.5, 3.0))
                     if serve.kill():
