@@ -247,7 +247,8 @@ class _Run:
         return self.opened[connection]
 
     def _economic_invoices(self, con: duckdb.DuckDBPyConnection, economic: Connector | None) -> list[pm.InvoicePayment]:
-        """Booked invoices from a while before the report's first line, with the order flow's refs."""
+        """Booked invoices and credit notes from a while before the report's first line, with the
+        refs of the flows that booked them (orders: invoices; refunds: credit notes)."""
         from engine.state import open_store
 
         assert economic is not None
@@ -256,10 +257,12 @@ class _Run:
         if first is not None:
             options["from_date"] = (first - timedelta(days=INVOICE_LOOKBACK_DAYS)).isoformat()
         booked = [r.data for r in economic.read("booked_invoices", None, options)]
+        settings = self.settings
         store = open_store(self.instance.state_path)
         try:
-            entries = list(store.ledger_entries(self.integration.name, self.settings.invoice_flow,
-                                                self.settings.invoice_step))
+            entries = [entry for flow, step in ((settings.invoice_flow, settings.invoice_step),
+                                                (settings.credit_note_flow, settings.credit_note_step))
+                       for entry in store.ledger_entries(self.integration.name, flow, step)]
         finally:
             store.close()
         return pm.from_economic(booked, entries)

@@ -2,8 +2,9 @@
 ``invoice_payments``.
 
 Rows come from e-conomic's booked invoices joined with the engine's ledger (which order and
-transaction became which invoice), or from an ``--invoices`` CSV for offline use. Credit notes
-are invoices with a negative amount and remainder.
+transaction became which invoice, and which refund of which order and transaction became which
+credit note), or from an ``--invoices`` CSV for offline use. Credit notes are invoices with a
+negative amount and remainder; a refund in a payout settles the credit note of its transaction.
 """
 
 from __future__ import annotations
@@ -99,9 +100,10 @@ def read_csv_file(path: str | Path) -> list[InvoicePayment]:
 
 def from_economic(booked_invoices: Iterable[Mapping[str, Any]],
                   ledger_entries: Iterable[Any] = ()) -> list[InvoicePayment]:
-    """Booked invoices as e-conomic returns them (``economic`` stream ``booked_invoices``), with
-    order and transaction references from the engine's ledger where a flow created the invoice
-    (``LedgerEntry.result`` holds ``bookedInvoiceNumber``, ``refs`` the flow's references).
+    """Booked invoices and credit notes as e-conomic returns them (``economic`` stream
+    ``booked_invoices``), with order and transaction references from the engine's ledger where
+    a flow booked the document (``LedgerEntry.result`` holds ``bookedInvoiceNumber``, ``refs``
+    the flow's references): pass the entries of the invoice step and of the credit-note step.
     Without a ledger row, ``references.other`` is taken as the order reference."""
     refs_by_invoice: dict[int, Mapping[str, Any]] = {}
     for entry in ledger_entries:

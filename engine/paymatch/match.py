@@ -9,6 +9,12 @@ Rules run in order. A rule that finds exactly one invoice for a line decides it;
 finds two or more decides it as ``ambiguous`` (a tie is never guessed); a rule that finds none
 leaves it to the next rule. Several lines paying one invoice are taken in date order, each
 compared with what is still open after the ones before it.
+
+A refund settles the credit note booked for it (``document = 'credit_note'``): its candidates
+come in tiers (``rules.py``), so several refunds of one order each find the credit note of their
+amount; refunds whose fitting credit notes are alike (one transaction, customer and open amount)
+take one each, oldest first. Without any credit note it is paid back against the invoice and
+flagged for review (someone should book the credit note).
 """
 
 from __future__ import annotations
@@ -43,19 +49,25 @@ def match(con: duckdb.DuckDBPyConnection, rules: Sequence[Rule]) -> None:
     con.execute("""CREATE OR REPLACE TEMP TABLE pm_decisions (
         seq BIGINT, rule_index INTEGER, n BIGINT, invoice_number BIGINT, pref INTEGER)""")
     con.execute("CREATE OR REPLACE TEMP TABLE pm_ambiguous (seq BIGINT, invoice_number BIGINT)")
+    con.execute("CREATE OR REPLACE TEMP TABLE pm_paired (seq BIGINT, invoice_number BIGINT, alike VARCHAR)")
     for index, rule in enumerate(rules):
         con.execute(f"CREATE OR REPLACE TEMP TABLE pm_cand AS {candidates_sql(rule, distinct=not unique)}")
-        # a line's candidates are those of its best preference (refunds: credit notes before invoices)
+        # a line's candidates are those of its best tier (refunds: fitting credit notes, other
+        # credit notes, the refunded invoice; see rules.py)
         con.execute(f"""
             INSERT INTO pm_decisions
             SELECT seq, {index},
-                   CASE WHEN n1 > 0 THEN n1 ELSE n2 END, CASE WHEN n1 > 0 THEN i1 ELSE i2 END,
-                   CASE WHEN n1 > 0 THEN 1 ELSE 2 END
-            FROM (SELECT seq,
+                   CASE best WHEN 1 THEN n1 WHEN 2 THEN n2 ELSE n3 END,
+                   CASE best WHEN 1 THEN i1 WHEN 2 THEN i2 ELSE i3 END, best
+            FROM (SELECT seq, min(pref) AS best,
                          count(*) FILTER (WHERE pref = 1) AS n1, count(*) FILTER (WHERE pref = 2) AS n2,
+                         count(*) FILTER (WHERE pref = 3) AS n3,
                          min(invoice_number) FILTER (WHERE pref = 1) AS i1,
-                         min(invoice_number) FILTER (WHERE pref = 2) AS i2
+                         min(invoice_number) FILTER (WHERE pref = 2) AS i2,
+                         min(invoice_number) FILTER (WHERE pref = 3) AS i3
                   FROM pm_cand GROUP BY seq)""")
+        if rule.by != "amount_date":
+            _pair_alike_credit_notes(con, index)
         con.execute(f"""
             INSERT INTO pm_ambiguous
             SELECT c.seq, c.invoice_number FROM pm_cand c
@@ -82,7 +94,7 @@ RESULTS_VIEW = """
 CREATE OR REPLACE VIEW match_results AS
 SELECT l.seq, l.source_ref, l.line_key, l.line_ref, l.payout_id, l.payout_date, l.source_type, l.type, l.amount, l.fee,
        l.net, l.currency, l.date, l.transaction_id, l.order_ref, l.original_amount, l.original_currency,
-       c.class, c.rule, c.invoice_number, c.customer_number, c.invoice_currency, c.compare_amount, c.expected,
+       c.class, c.rule, c.invoice_number, c.document, c.customer_number, c.invoice_currency, c.compare_amount, c.expected,
        c.difference, c.settle_amount, c.post_as, c.review, c.reason
 FROM payout_lines l JOIN match_classes c USING (seq)
 """
@@ -105,6 +117,38 @@ def _invoices_table(con: duckdb.DuckDBPyConnection) -> bool:
         FROM invoice_payments GROUP BY invoice_number""")
     con.execute("CREATE OR REPLACE TEMP VIEW pm_invoices AS SELECT * FROM pm_invoices_once")
     return False
+
+
+def _pair_alike_credit_notes(con: duckdb.DuckDBPyConnection, rule_index: int) -> None:
+    """Refunds of one transaction (or order) whose fitting credit notes are alike: same customer,
+    currency and open amount, e.g. two refunds of 50.00 on one order. Which refund line settles
+    which of them changes no balance and no customer's open amount, so this is no guess: the
+    k-th such refund (by date, report order) takes the k-th credit note (by date, number), each
+    one once. Refunds beyond the number of credit notes stay ambiguous. Credit notes that differ
+    in anything are never paired."""
+    con.execute(f"""
+        INSERT INTO pm_paired
+        WITH tied AS (
+            SELECT c.seq, l.date AS line_date, c.invoice_number
+            FROM pm_cand c
+            JOIN pm_decisions d ON d.seq = c.seq AND d.rule_index = {rule_index} AND d.n > 1 AND d.pref = 1
+            JOIN pm_pending l ON l.seq = c.seq
+            WHERE c.pref = 1 AND l.type = 'refund'
+        ), sets AS (
+            SELECT t.seq, any_value(t.line_date) AS line_date,
+                   list(t.invoice_number ORDER BY i.date, t.invoice_number) AS notes,
+                   string_agg(CAST(t.invoice_number AS VARCHAR), ', ' ORDER BY t.invoice_number) AS alike
+            FROM tied t JOIN pm_invoices i ON i.invoice_number = t.invoice_number
+            GROUP BY t.seq
+            HAVING max(i.amount) < 0 AND count(DISTINCT i.remainder) = 1 AND count(DISTINCT i.currency) = 1
+               AND count(DISTINCT coalesce(i.customer_number, -1)) = 1
+        ), ranked AS (
+            SELECT seq, notes, alike, row_number() OVER (PARTITION BY alike ORDER BY line_date, seq) AS k FROM sets
+        )
+        SELECT seq, notes[k], alike FROM ranked WHERE k <= len(notes)""")
+    con.execute(f"""
+        UPDATE pm_decisions SET n = 1, invoice_number = p.invoice_number
+        FROM pm_paired p WHERE pm_decisions.seq = p.seq AND pm_decisions.rule_index = {rule_index}""")
 
 
 def _running_totals(con: duckdb.DuckDBPyConnection) -> None:
@@ -151,16 +195,19 @@ WITH candidates AS (
     SELECT seq, string_agg(CAST(invoice_number AS VARCHAR), ', ' ORDER BY invoice_number) AS candidates
     FROM pm_ambiguous GROUP BY seq
 ), base AS (
-    SELECT l.*, d.rule_index, d.n, c.candidates, CASE WHEN d.n = 1 THEN d.invoice_number END AS matched_invoice,
+    SELECT l.*, d.rule_index, d.n, d.pref AS tier, c.candidates, pp.alike,
+           CASE WHEN d.n = 1 THEN d.invoice_number END AS matched_invoice,
            p.class AS posted_class, p.invoice_number AS posted_invoice, p.voucher AS posted_voucher
     FROM payout_lines l
     LEFT JOIN pm_decisions d USING (seq)
     LEFT JOIN candidates c USING (seq)
+    LEFT JOIN pm_paired pp USING (seq)
     LEFT JOIN posted_lines p USING (line_key)
 ), joined AS (
     SELECT l.*, i.customer_number, i.currency AS invoice_currency, i.amount AS invoice_amount,
            i.remainder AS invoice_remainder, r.name AS rule, r.mode AS rule_mode, r.tol_abs, r.tol_pct,
            {COMPARE_AMOUNT} AS compare_amount,
+           CASE WHEN i.amount < 0 THEN 'credit note' ELSE 'invoice' END AS document,
            CASE WHEN l.type = 'charge' OR (l.type = 'refund' AND i.amount < 0) THEN 'settle'
                 WHEN l.type = 'refund' THEN 'reverse'
                 WHEN l.type IN ('chargeback', 'chargeback_reversal') THEN 'dispute' END AS relation
@@ -200,6 +247,7 @@ SELECT seq, class,
             WHEN class IN ('fee', 'payout', 'adjustment', 'ambiguous', 'unmatched_payout_line') AND n IS DISTINCT FROM 1
                 THEN NULL
             ELSE matched_invoice END AS invoice_number,
+       CASE WHEN posted_class IS NULL AND n = 1 THEN replace(document, ' ', '_') END AS document,
        customer_number, invoice_currency, compare_amount, expected,
        CASE WHEN posted_class IS NULL AND relation IN ('settle', 'dispute') AND n = 1 AND compare_amount IS NOT NULL
             THEN compare_amount - expected END AS difference,
@@ -225,19 +273,30 @@ SELECT seq, class,
            WHEN posted_class IS NOT NULL THEN 'posted before in voucher ' || posted_voucher
            WHEN type IN ('fee', 'payout', 'adjustment') THEN NULL
            WHEN n IS NULL THEN 'no invoice found (rules tried: {tried})'
+           WHEN n > 1 AND type = 'refund' AND tier = 2
+                THEN 'the refund fits none of credit notes ' || candidates || ' (rule ' || rule || ') by amount; not guessed'
+           WHEN n > 1 AND type = 'refund' AND tier = 1
+                THEN 'credit notes ' || candidates || ' all fit rule ' || rule || '; not guessed'
            WHEN n > 1 THEN 'invoices ' || candidates || ' all fit rule ' || rule || '; not guessed'
-           WHEN compare_amount IS NULL THEN 'paid in ' || currency || ' but invoice ' || matched_invoice || ' is in '
-                || invoice_currency || ' and the report has no amount in ' || invoice_currency
-           WHEN class = 'overpaid' AND relation = 'settle' AND expected <= 0
-                THEN 'invoice ' || matched_invoice || ' has nothing left to pay'
+           WHEN compare_amount IS NULL THEN 'paid in ' || currency || ' but ' || document || ' ' || matched_invoice
+                || ' is in ' || invoice_currency || ' and the report has no amount in ' || invoice_currency
+           WHEN class = 'overpaid' AND relation = 'settle' AND (expected = 0 OR sign(expected) = -sign(compare_amount))
+                THEN document || ' ' || matched_invoice || ' has nothing left to pay'
            WHEN class = 'overpaid' AND relation = 'reverse'
                 THEN 'refund is larger than invoice ' || matched_invoice
+           WHEN class IN ('partial', 'overpaid', 'matched_within_tolerance') AND type = 'refund'
+                THEN 'refunded ' || {money_text('-compare_amount')} || ' ' || invoice_currency || ', expected '
+                     || {money_text('-expected')} || ' on ' || document || ' ' || matched_invoice
            WHEN class IN ('partial', 'overpaid', 'matched_within_tolerance')
                 THEN 'paid ' || {money_text('compare_amount')} || ' ' || invoice_currency || ', expected '
-                     || {money_text('expected')} || ' on invoice ' || matched_invoice
+                     || {money_text('expected')} || ' on ' || document || ' ' || matched_invoice
            WHEN relation = 'reverse'
-                THEN 'refund of invoice ' || matched_invoice || ' but no credit note matched: book one for it'
-       END, CASE WHEN posted_class IS NULL AND rule_mode = 'review' AND n = 1
+                THEN 'no credit note found for this refund: paid back against invoice ' || matched_invoice
+                     || '; book a credit note for it'
+       END, CASE WHEN posted_class IS NULL AND alike IS NOT NULL
+                 THEN 'credit notes ' || alike || ' are alike (one transaction, customer and amount): '
+                      || 'each refund takes one, oldest first' END,
+            CASE WHEN posted_class IS NULL AND rule_mode = 'review' AND n = 1
                  THEN 'rule ' || rule || ' is in review mode' END), '') AS reason
 FROM classed
 """

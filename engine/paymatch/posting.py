@@ -4,7 +4,10 @@ Itemised (PayMatch): every entry has the acquirer clearing account as contra acc
 clearing account nets to zero per voucher when the payout is fully accounted for:
 
 * a matched payment -> ``customerPayments`` settling its invoice; amount NEGATIVE (credit to the
-  debtor, economic-api §6.15), a refund paid back -> positive;
+  debtor, economic-api §6.15). A refund paid back settles its credit note (``customerInvoice`` is
+  the credit note's number; without one, the invoice) with a POSITIVE amount: a debit to the
+  debtor that closes the credit note's negative remainder (the sandbox's default
+  ``payment_sign="negative"`` convention, the same as for payments);
 * a difference within tolerance -> the error account; fees -> the fee account (one line);
 * chargebacks -> the chargeback account; adjustments -> the adjustment account; anything that
   needs review -> the suspense account;
@@ -49,11 +52,11 @@ def build_vouchers(con: duckdb.DuckDBPyConnection, settings: PayMatchSettings) -
     """Vouchers for every payout line not posted before (``post_as <> 'already_posted'``)."""
     rows = con.execute("""
         SELECT payout_id, payout_date, line_key, line_ref, type, class, post_as, amount, fee, net, currency, date,
-               invoice_number, customer_number, invoice_currency, compare_amount, settle_amount
+               invoice_number, document, customer_number, invoice_currency, compare_amount, settle_amount
         FROM match_results WHERE post_as <> 'already_posted' ORDER BY payout_id, seq""").fetchall()
     names = ("payout_id", "payout_date", "line_key", "line_ref", "type", "class", "post_as", "amount", "fee", "net",
-             "currency", "date", "invoice_number", "customer_number", "invoice_currency", "compare_amount",
-             "settle_amount")
+             "currency", "date", "invoice_number", "document", "customer_number", "invoice_currency",
+             "compare_amount", "settle_amount")
     by_payout: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         by_payout[row[0]].append(dict(zip(names, row)))
@@ -103,6 +106,11 @@ def _kind(line: dict[str, Any]) -> str:
     return str(line["type"]).replace("_", " ").capitalize()
 
 
+def _document(line: dict[str, Any]) -> str:
+    """What the line settles, for entry texts: ``invoice`` or ``credit note``."""
+    return "credit note" if line["document"] == "credit_note" else "invoice"
+
+
 def _money(value: Decimal) -> Decimal:
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -142,10 +150,10 @@ def _itemised(payout_id: str, lines: list[dict[str, Any]], settings: PayMatchSet
             in_payout_currency = _money(settle * rate)
             payment: dict[str, Any] = {
                 "customer": {"customerNumber": line["customer_number"]},
-                "amount": -settle,
+                "amount": -settle,          # a payment credits the debtor; a refund (settle < 0) debits it
                 "currency": {"code": line["invoice_currency"]},
                 "date": day,
-                "text": f"{_kind(line)} {line['line_ref']} invoice {line['invoice_number']}"[:200],
+                "text": f"{_kind(line)} {line['line_ref']} {_document(line)} {line['invoice_number']}"[:200],
                 "customerInvoice": int(line["invoice_number"]),
                 "contraAccount": {"accountNumber": acc["clearing"]},
             }
@@ -157,7 +165,7 @@ def _itemised(payout_id: str, lines: list[dict[str, Any]], settings: PayMatchSet
             clearing_total += in_payout_currency
             continue
         text = f"{_kind(line)} {line['line_ref']}" + (
-            f" invoice {line['invoice_number']}" if line["invoice_number"] is not None else "")
+            f" {_document(line)} {line['invoice_number']}" if line["invoice_number"] is not None else "")
         finance.append(_finance(acc[role], -amount, currency, day, text, acc["clearing"]))
         clearing_total += _money(amount)
     if fees:

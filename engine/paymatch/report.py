@@ -1,6 +1,6 @@
 """What a run tells its user: a summary (lines, amount per class, fees, differences, counts) and
 a per-line result file (CSV, or a JSON array) with each line's identity, class, matched
-invoice, amounts, difference and rule. Money is written as exact decimal text."""
+invoice or credit note (``document``), amounts, difference and rule. Money is written as exact decimal text."""
 
 from __future__ import annotations
 
@@ -93,7 +93,7 @@ def _show(amount: Decimal | None) -> str:
 
 
 LINE_COLUMNS = ("where", "line_ref", "line_key", "payout_id", "date", "type", "source_type", "class", "invoice_number",
-                "customer_number", "amount", "fee", "net", "currency", "compare_amount", "invoice_currency", "expected",
+                "document", "customer_number", "amount", "fee", "net", "currency", "compare_amount", "invoice_currency", "expected",
                 "difference", "rule", "rule_version", "post_as", "review", "reason", "transaction_id", "order_ref")
 
 
@@ -105,13 +105,14 @@ def write_lines(con: duckdb.DuckDBPyConnection, path: str | Path, *, rule_versio
     money = {c: money_text(c) for c in ("amount", "fee", "net", "compare_amount", "expected", "difference")}
     select_lines = f"""
         SELECT source_ref AS "where", line_ref, line_key, payout_id, date, type, source_type, class, invoice_number,
-               customer_number, {money['amount']} AS amount, {money['fee']} AS fee, {money['net']} AS net, currency,
+               document, customer_number, {money['amount']} AS amount, {money['fee']} AS fee, {money['net']} AS net, currency,
                {money['compare_amount']} AS compare_amount, invoice_currency, {money['expected']} AS expected,
                {money['difference']} AS difference, rule, '{version}' AS rule_version, post_as, review, reason,
                transaction_id, order_ref, seq AS _order
         FROM match_results"""
     select_invoices = f"""
-        SELECT NULL, NULL, NULL, NULL, date, 'invoice', NULL, 'unmatched_invoice', invoice_number, customer_number,
+        SELECT NULL, NULL, NULL, NULL, date, 'invoice', NULL, 'unmatched_invoice', invoice_number, 'invoice',
+               customer_number,
                CAST(remainder AS VARCHAR), NULL, NULL, currency, NULL, currency, CAST(remainder AS VARCHAR), NULL, NULL,
                '{version}', 'none', TRUE, 'invoice in the report period, not paid by any line',
                transaction_id, order_ref, 9223372036854775807

@@ -7,8 +7,15 @@ Each rule joins the pending lines (table ``pm_pending``) to ``invoice_payments``
 * ``order_ref``: the order reference (case, blanks and a leading '#' ignored);
 * ``amount_date``: same currency amount within the tolerance and dates within the window.
 
-Direction: charges look at invoices; refunds at credit notes first and the invoice they refund
-second; chargebacks and their reversals only by transaction id, at invoices.
+Direction: charges look at invoices; chargebacks and their reversals only by transaction id, at
+invoices. A refund looks at the credit notes the refunds flow booked for its transaction or order,
+in tiers (``pref``, the lowest tier with a candidate is the line's candidate set):
+
+1. credit notes whose open remainder is the refunded amount within the rule's tolerance (with
+   several refunds of one order, each finds its own credit note by amount);
+2. the other credit notes of that transaction or order (one: it is matched and its class says
+   how the amount differs; several: none fits, so the line is ambiguous);
+3. the invoice it refunds, when no credit note was booked for it (posted, flagged for review).
 """
 
 from __future__ import annotations
@@ -24,7 +31,7 @@ from typing import Any
 from engine.errors import ConfigError
 
 #: bump when the meaning of a class changes, so the ledger records which logic decided a line
-MATCHER_VERSION = 1
+MATCHER_VERSION = 2
 KEYS = ("transaction_id", "order_ref", "amount_date")
 
 
@@ -95,6 +102,10 @@ COMPARE_AMOUNT = """CASE WHEN l.currency = i.currency THEN l.amount
      WHEN l.original_currency = i.currency THEN l.original_amount END"""
 
 
+#: candidate tiers of a refund (see the module docstring); every other line's candidates are tier 1
+FITTING_CREDIT_NOTE, OTHER_CREDIT_NOTE, REFUNDED_INVOICE = 1, 2, 3
+
+
 def candidates_sql(rule: Rule, *, distinct: bool = True) -> str:
     """SELECT (seq, invoice_number, pref) of every candidate of ``rule`` for the pending lines;
     the lowest ``pref`` of a line is its candidate set. ``distinct`` is needed only when an
@@ -105,7 +116,11 @@ def candidates_sql(rule: Rule, *, distinct: bool = True) -> str:
     disputes = "TRUE" if rule.by == "transaction_id" else "FALSE"
     return f"""
         SELECT {"DISTINCT" if distinct else ""} l.seq, i.invoice_number,
-               CASE WHEN l.type = 'refund' AND i.amount > 0 THEN 2 ELSE 1 END AS pref
+               CASE WHEN l.type <> 'refund' THEN 1
+                    WHEN i.amount >= 0 THEN {REFUNDED_INVOICE}
+                    WHEN abs(({COMPARE_AMOUNT}) - i.remainder) <= {rule.tolerance.sql('i.remainder')}
+                        THEN {FITTING_CREDIT_NOTE}
+                    ELSE {OTHER_CREDIT_NOTE} END AS pref
         FROM pm_pending l JOIN invoice_payments i ON {key}
         WHERE (l.type = 'charge' AND i.amount > 0)
            OR (l.type = 'refund')
@@ -147,7 +162,7 @@ def _amount_date_sql(rule: Rule) -> str:
                    CAST({bucket.format(x='remainder')} AS BIGINT) AS bucket
             FROM pm_invoices WHERE remainder <> 0
         )
-        SELECT DISTINCT k.seq, i.invoice_number, 1 AS pref
+        SELECT DISTINCT k.seq, i.invoice_number, 1 AS pref   -- a refund's: fitting credit notes (tier 1)
         FROM keyed k JOIN open_items i
           ON i.currency = k.cur AND i.direction = k.direction AND i.bucket = k.bucket
         WHERE abs(k.cmp - i.remainder) <= {tol.sql('i.remainder')}

@@ -37,6 +37,8 @@ class PayMatchSettings:
     rules: tuple[Rule, ...]
     invoice_flow: str               # ledger flow/step whose results are the booked invoices
     invoice_step: str
+    credit_note_flow: str           # ledger flow/step whose results are the booked credit notes
+    credit_note_step: str
     economic_connection: str
     payout_connection: str
 
@@ -61,12 +63,14 @@ def parse(data: Mapping[str, Any] | None, *, where: Location | None = None,
     accounts.setdefault("adjustments", accounts["suspense"])
     journal = data["journal"]
     invoices = data.get("invoices", {})
+    credit_notes = invoices.get("credit_notes", {})
     return PayMatchSettings(
         format=data.get("format", "stripe_itemized"), mode=data.get("mode", "itemised"),
         currency=data.get("currency"), journal_number=int(journal["number"]),
         accounting_year=None if journal.get("accounting_year") is None else str(journal["accounting_year"]),
         book=bool(journal.get("book", False)), accounts=accounts, rules=rules_from_settings(data.get("rules")),
         invoice_flow=invoices.get("flow", "orders"), invoice_step=invoices.get("step", "invoice"),
+        credit_note_flow=credit_notes.get("flow", "refunds"), credit_note_step=credit_notes.get("step", "credit_note"),
         economic_connection=invoices.get("connection", "economic"),
         payout_connection=data.get("payouts", {}).get("connection", "stripe"),
     )

@@ -1,11 +1,14 @@
 """PayMatch on the webshop's own invoices, end to end: the woocommerce-economic recipe books card
-orders unpaid in the e-conomic sandbox, the Stripe sandbox pays them out (fees, one refund), and
-``iex paymatch --payout`` against the same instance file settles the invoices in e-conomic. What
-e-conomic holds afterwards is read through its API; a second run posts nothing."""
+orders unpaid in the e-conomic sandbox and a credit note per refund, the Stripe sandbox pays them
+out (fees, refunds), and ``iex paymatch --payout`` against the same instance file settles the
+invoices and credit notes in e-conomic. What e-conomic holds afterwards is read through its API;
+a second run posts nothing."""
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
+from pathlib import Path
 from decimal import Decimal
 from typing import Any
 
@@ -55,33 +58,46 @@ def _paymatch(integration: Any, payout_id: str, out: Any) -> Any:
                                     "--out", str(out)], catch_exceptions=False)
 
 
-def _webshop(shop_factory: Any, integration_factory: Any, economic: Any, stripe_url: str) -> tuple[Any, list, Any]:
-    """Four card orders booked unpaid, the third refunded in part (a booked credit note)."""
+def _webshop(shop_factory: Any, integration_factory: Any, economic: Any, stripe_url: str,
+             refunds: tuple[Decimal, ...] = (REFUND,), settings: dict[str, Any] = SETTINGS) -> tuple[Any, list, Any]:
+    """Four card orders booked unpaid, the third refunded in part (once per amount in
+    ``refunds``; each refund a booked credit note when the settings book credit notes)."""
     shop = shop_factory()
     orders = [shop.create_order(line_items=cart, payment_method="stripe", transaction_id=f"ch_e2e_{i}")
               for i, cart in enumerate(CARTS, start=1)]
-    integration = integration_factory(shop, SETTINGS, stripe_url=stripe_url)
+    integration = integration_factory(shop, settings, stripe_url=stripe_url)
     integration.run()
-    refund = shop.refund(orders[2]["id"], amount=str(REFUND), reason="Fortrudt køb")
+    for amount in refunds:
+        shop.refund(orders[2]["id"], amount=str(amount), reason="Fortrudt køb")
     integration.run()
     assert integration.dead_letters() == []
     for order in orders:
         invoice = economic.invoice(order)
         assert Decimal(str(invoice["remainder"])) == Decimal(order["total"])        # booked unpaid
-    assert Decimal(str(economic.credit_note(refund)["remainder"])) == -REFUND
+    if settings.get("credit_notes", True):
+        assert sorted(Decimal(str(economic.credit_note(r)["remainder"])) for r in shop.refunds()) == sorted(
+            -amount for amount in refunds)
     return shop, orders, integration
 
 
-def _payout(stripe_url: str, orders: list[dict[str, Any]]) -> dict[str, Any]:
-    """The customers paid by card; Stripe pays the charges out less its fees, and the refund of
-    the third order's 50 kr is taken from the same payout."""
+def _payout(stripe_url: str, orders: list[dict[str, Any]], refunds: tuple[Decimal, ...] = (REFUND,)) -> dict[str, Any]:
+    """The customers paid by card; Stripe pays the charges out less its fees, and the refunds of
+    the third order (50 kr unless told) are taken from the same payout."""
     charges = [{"type": "charge", "amount": _minor(o["total"]), "fee": _fee(_minor(o["total"])),
                 "charge_id": o["transaction_id"], "metadata": {"order_id": o["number"]}} for o in orders]
-    refund = {"type": "refund", "amount": -_minor(REFUND), "fee": 0, "charge_id": orders[2]["transaction_id"]}
+    paid_back = [{"type": "refund", "amount": -_minor(amount), "fee": 0, "charge_id": orders[2]["transaction_id"]}
+                 for amount in refunds]
     response = httpx.post(f"{stripe_url}/_sandbox/payouts", json={
-        "currency": "dkk", "created": "2025-03-11", "arrival_date": "2025-03-13", "transactions": [*charges, refund]})
+        "currency": "dkk", "created": "2025-03-11", "arrival_date": "2025-03-13",
+        "transactions": [*charges, *paid_back]})
     assert response.status_code < 300, response.text
     return response.json()
+
+
+def _refund_lines(out: Path, payout: dict[str, Any]) -> list[dict[str, str]]:
+    """The refund rows of the per-line result file ``iex paymatch`` wrote."""
+    with (out / f"paymatch-{payout['id']}.csv").open(encoding="utf-8") as handle:
+        return [row for row in csv.DictReader(handle) if row["type"] == "refund"]
 
 
 def test_a_stripe_payout_settles_the_webshops_invoices(shop_factory, integration_factory, economic, stripe_url,
@@ -102,8 +118,8 @@ def test_a_stripe_payout_settles_the_webshops_invoices(shop_factory, integration
     assert moved[FEES] == fees                                          # the fee account holds the fees
     assert moved[BANK] == Decimal(payout["amount"]) / 100               # the bank got the payout
     assert moved[CLEARING] == 0 and moved[ERRORS] == 0                  # every line accounted for exactly
-    # the refund went back to the customer against the third order's invoice; with its credit note
-    # the customer owes nothing (matching the refund to the credit note itself: see the xfail below)
+    # the refund went back to the customer against the credit note the refunds flow booked (see
+    # below); the customer owes nothing
     refunded = economic.invoice(orders[2])
     [note] = [doc for doc in economic.booked() if Decimal(str(doc["grossAmount"])) == -REFUND]
     assert Decimal(str(refunded["remainder"])) + Decimal(str(note["remainder"])) == 0
@@ -126,13 +142,46 @@ def test_the_instance_without_a_stripe_connection_is_told_to_add_one(shop_factor
     assert "stripe connection needs secret_key" in result.output and STRIPE_KEY not in result.output
 
 
-@pytest.mark.xfail(strict=True, reason="PayMatch reads only the orders flow's invoices (settings.paymatch.invoices); "
-                                       "a refund matches its invoice, not the credit note the refunds flow booked")
 def test_a_refund_in_the_payout_settles_its_credit_note(shop_factory, integration_factory, economic, stripe_url,
                                                         tmp_path):
     shop, orders, integration = _webshop(shop_factory, integration_factory, economic, stripe_url)
     payout = _payout(stripe_url, orders)
     assert _paymatch(integration, payout["id"], tmp_path).exit_code == 0
     [refund] = shop.refunds()
-    assert Decimal(str(economic.credit_note(refund)["remainder"])) == 0
+    note = economic.credit_note(refund)
+    assert Decimal(str(note["remainder"])) == 0
     assert Decimal(str(economic.invoice(orders[2])["remainder"])) == 0
+    [line] = _refund_lines(tmp_path, payout)
+    assert (line["class"], line["document"], line["invoice_number"], line["review"]) == (
+        "matched_exact", "credit_note", str(note["bookedInvoiceNumber"]), "false")
+
+
+def test_two_refunds_of_one_order_settle_their_own_credit_notes(shop_factory, integration_factory, economic,
+                                                                 stripe_url, tmp_path):
+    amounts = (Decimal("30.00"), Decimal("20.00"))
+    shop, orders, integration = _webshop(shop_factory, integration_factory, economic, stripe_url, refunds=amounts)
+    payout = _payout(stripe_url, orders, refunds=amounts[::-1])       # the payout lists them the other way round
+    result = _paymatch(integration, payout["id"], tmp_path)
+    assert result.exit_code == 0, result.output
+    notes = {Decimal(str(refund["amount"])): economic.credit_note(refund) for refund in shop.refunds()}
+    assert {amount: Decimal(str(note["remainder"])) for amount, note in notes.items()} == {a: 0 for a in amounts}
+    assert Decimal(str(economic.invoice(orders[2])["remainder"])) == 0
+    settled = {Decimal(line["amount"]): int(line["invoice_number"]) for line in _refund_lines(tmp_path, payout)}
+    assert settled == {-amount: note["bookedInvoiceNumber"] for amount, note in notes.items()}
+
+
+def test_a_refund_without_a_credit_note_is_paid_back_against_the_invoice_for_review(
+        shop_factory, integration_factory, economic, stripe_url, tmp_path):
+    settings = {**SETTINGS, "credit_notes": False}                   # the shop refunds; nothing books a credit note
+    _, orders, integration = _webshop(shop_factory, integration_factory, economic, stripe_url, settings=settings)
+    payout = _payout(stripe_url, orders)
+    before = _balances(economic)
+    result = _paymatch(integration, payout["id"], tmp_path)
+    assert result.exit_code == 0, result.output
+    invoice = economic.invoice(orders[2])
+    assert Decimal(str(invoice["remainder"])) == REFUND               # paid in full, then 50 kr paid back
+    assert _balances(economic)[CLEARING] == before[CLEARING]
+    [line] = _refund_lines(tmp_path, payout)
+    assert (line["document"], line["invoice_number"], line["review"]) == (
+        "invoice", str(invoice["bookedInvoiceNumber"]), "true")
+    assert "no credit note found for this refund" in line["reason"] and "book a credit note" in line["reason"]

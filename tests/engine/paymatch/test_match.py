@@ -72,7 +72,9 @@ def test_refunds_match_the_credit_note_first_else_the_invoice_they_refund(scenar
     assert scenario["txn_refund_cn"]["settle_amount"] == D("-50.00")
     refund = scenario["txn_refund_inv"]
     assert (refund["invoice_number"], refund["post_as"], refund["review"]) == (1003, "customer_payment", True)
-    assert refund["reason"] == "refund of invoice 1003 but no credit note matched: book one for it"
+    assert refund["reason"] == ("no credit note found for this refund: paid back against invoice 1003; "
+                                "book a credit note for it")
+    assert (refund["document"], scenario["txn_refund_cn"]["document"]) == ("invoice", "credit_note")
 
 
 def test_chargebacks_and_reversals_go_to_the_chargeback_account(scenario):
