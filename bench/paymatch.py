@@ -16,6 +16,9 @@ rules, on the same generated data, in one run.
   own child process; the bad-line checks included).
 * Both must give identical classes on a sample of lines (every 97th) and identical class counts;
   otherwise the benchmark fails instead of reporting a ratio.
+* The data holds charges and fees only: the refund path (credit notes in tiers by amount, alike
+  credit notes paired) adds no work for them and is checked by tests/engine/paymatch/test_match.py,
+  not by this comparison.
 """
 
 from __future__ import annotations

@@ -171,6 +171,45 @@ def test_a_stripe_payout_settles_the_invoices_in_economic(world):
     assert _remainders(economic_url) == after
 
 
+def _ledger(folder: Path, flow: str, key: str, step: str, number: int, refs: dict[str, str]) -> None:
+    """What the runner keeps after ``flow``'s step ``step`` booked document ``number``."""
+    store = open_store(folder / "state.sqlite")
+    try:
+        step_key = StepKey("shop", flow, key, step)
+        store.ledger_pending(step_key, payload_hash="h", recipe_digest=None)
+        store.ledger_done(step_key, result={"bookedInvoiceNumber": number}, reference=str(number), payload_hash="h",
+                          recipe_digest=None)
+        store.set_refs("shop", flow, key, refs)
+    finally:
+        store.close()
+
+
+def test_a_refund_settles_the_credit_note_of_the_flow_named_in_the_settings(world):
+    economic_url, stripe_url, folder = world
+    eco = sandbox_connector(economic_url)
+    invoice = _book(eco, "6001", 2)                      # 398.00
+    note = _book(eco, "6001-r", -1)                      # a credit note of 199.00 for one returned T-shirt
+    eco.close()
+    assert _remainders(economic_url)[note] == D("-199.00")
+    refs = {"order_number": "6001", "transaction_id": "ch_6001"}
+    _ledger(folder, "sales", "6001", "invoice", invoice, refs)
+    _ledger(folder, "returns", "r-1", "note", note, refs)
+    payout = httpx.post(f"{stripe_url}/_sandbox/payouts", json={
+        "currency": "dkk", "created": "2024-03-01", "arrival_date": "2024-03-06", "transactions": [
+            {"type": "charge", "amount": 39800, "fee": 500, "charge_id": "ch_6001"},
+            {"type": "refund", "amount": -19900, "fee": 0, "charge_id": "ch_6001"},
+        ]}).json()
+    config = _instance(folder, economic_url, stripe_url,
+                       invoices={"flow": "sales", "credit_notes": {"flow": "returns", "step": "note"}})
+
+    result = _run(config, "--payout", payout["id"], "--out", str(folder))
+    assert result.exit_code == 0, result.output
+    after = _remainders(economic_url)
+    assert (after[invoice], after[note]) == (D("0.00"), D("0.00"))
+    balances = _balances(economic_url, 5820, 5830, 7220)
+    assert balances == {5820: D(payout["amount"]) / 100, 5830: D("0.00"), 7220: D("5.00")}
+
+
 def test_dry_run_prints_the_vouchers_and_posts_nothing(world):
     economic_url, stripe_url, folder = world
     config = _instance(folder, economic_url, stripe_url, format="stripe_itemized")

@@ -229,3 +229,74 @@ def test_amount_rule_compares_on_the_original_currency(con, tmp_path):
                  [_inv(1, "40.00", currency="EUR"), _inv(2, "298.40", currency="SEK")],
                  [{"by": "amount_date"}])
     assert (res["eur"]["class"], res["eur"]["invoice_number"]) == ("matched_exact", 1)
+
+
+def _note(number: int, amount: str, remainder: str | None = None, txn: str | None = "ch_1", order: str | None = "o1",
+          customer: int = 1, day: int = 2) -> InvoicePayment:
+    """A credit note the refunds flow booked for order o1 / charge ch_1 (negative amount)."""
+    return InvoicePayment(number, customer, order, txn, D(amount), "DKK", date(2024, 3, day), D(remainder or amount))
+
+
+ORDER = _inv(1, "200.00", remainder="0.00", txn="ch_1", order="o1")        # paid when it was charged
+
+
+def test_several_refunds_of_one_order_each_settle_the_credit_note_of_their_amount(con, tmp_path):
+    res = _lines(con, tmp_path, [("r50", "refund", "-50.00", "ch_1", None, "2024-03-05"),
+                                 ("r30", "refund", "-29.80", "ch_1", None, "2024-03-04")],
+                 [ORDER, _note(2, "-30.00"), _note(3, "-50.00")],
+                 [{"by": "transaction_id", "tolerance": {"absolute": D("0.50")}}])
+    assert (res["r50"]["class"], res["r50"]["invoice_number"], res["r50"]["document"]) == (
+        "matched_exact", 3, "credit_note")
+    assert (res["r30"]["class"], res["r30"]["invoice_number"], res["r30"]["settle_amount"]) == (
+        "matched_within_tolerance", 2, D("-30.00"))
+    assert res["r30"]["reason"] == "refunded 29.80 DKK, expected 30.00 on credit note 2"
+    assert not res["r50"]["review"] and res["r50"]["post_as"] == "customer_payment"
+
+
+def test_a_refund_that_fits_none_of_several_credit_notes_is_not_guessed(con, tmp_path):
+    res = _lines(con, tmp_path, [("r", "refund", "-40.00", "ch_1", None, "2024-03-05")],
+                 [ORDER, _note(2, "-30.00"), _note(3, "-50.00")], [{"by": "transaction_id"}])
+    line = res["r"]
+    assert (line["class"], line["invoice_number"], line["post_as"], line["review"]) == (
+        "ambiguous", None, "suspense", True)
+    assert line["reason"] == "the refund fits none of credit notes 2, 3 (rule transaction_id) by amount; not guessed"
+
+
+def test_one_credit_note_takes_its_refund_whatever_the_amount_and_says_how_it_differs(con, tmp_path):
+    res = _lines(con, tmp_path, [("r", "refund", "-30.00", None, "#O1", "2024-03-05")],
+                 [ORDER, _note(2, "-50.00", txn=None)], [{"by": "transaction_id"}, {"by": "order_ref"}])
+    line = res["r"]
+    assert (line["class"], line["invoice_number"], line["rule"], line["settle_amount"]) == (
+        "partial", 2, "order_ref", D("-30.00"))
+    assert line["reason"] == "refunded 30.00 DKK, expected 50.00 on credit note 2"
+
+
+def test_alike_credit_notes_are_taken_one_per_refund_oldest_first(con, tmp_path):
+    res = _lines(con, tmp_path, [("late", "refund", "-50.00", "ch_1", None, "2024-03-06"),
+                                 ("early", "refund", "-50.00", "ch_1", None, "2024-03-05"),
+                                 ("extra", "refund", "-50.00", "ch_1", None, "2024-03-07")],
+                 [ORDER, _note(3, "-50.00", day=2), _note(2, "-50.00", day=3)], [{"by": "transaction_id"}])
+    assert [(res[k]["class"], res[k]["invoice_number"]) for k in ("early", "late")] == [
+        ("matched_exact", 3), ("matched_exact", 2)]                       # credit note 3 is the older one
+    assert "credit notes 2, 3 are alike" in res["early"]["reason"]
+    assert (res["extra"]["class"], res["extra"]["invoice_number"]) == ("ambiguous", None)
+    assert res["extra"]["reason"] == "credit notes 2, 3 all fit rule transaction_id; not guessed"
+
+
+def test_credit_notes_of_different_customers_are_never_paired(con, tmp_path):
+    res = _lines(con, tmp_path, [("r", "refund", "-50.00", "ch_1", None, "2024-03-05")],
+                 [ORDER, _note(2, "-50.00", customer=1), _note(3, "-50.00", customer=2)], [{"by": "transaction_id"}])
+    assert (res["r"]["class"], res["r"]["invoice_number"]) == ("ambiguous", None)
+
+
+def test_a_refund_whose_credit_note_is_settled_has_nothing_left_to_pay(con, tmp_path):
+    res = _lines(con, tmp_path, [("r", "refund", "-50.00", "ch_1", None, "2024-03-05")],
+                 [ORDER, _note(2, "-50.00", remainder="0.00")], [{"by": "transaction_id"}])
+    assert (res["r"]["class"], res["r"]["post_as"]) == ("overpaid", "suspense")
+    assert res["r"]["reason"] == "credit note 2 has nothing left to pay"
+
+
+def test_a_credit_note_is_preferred_to_the_invoice_of_the_same_transaction(con, tmp_path):
+    res = _lines(con, tmp_path, [("r", "refund", "-20.00", "ch_1", None, "2024-03-05")],
+                 [_inv(1, "200.00", txn="ch_1"), _note(2, "-50.00")], [{"by": "transaction_id"}])
+    assert (res["r"]["invoice_number"], res["r"]["document"], res["r"]["class"]) == (2, "credit_note", "partial")

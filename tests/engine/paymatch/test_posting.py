@@ -78,6 +78,9 @@ def test_customer_payments_credit_the_debtor_and_name_the_invoice(con, kit):
         assert payment["date"] == "2024-03-08"           # the payout's date
         assert isinstance(payment["amount"], Decimal) and payment["amount"].as_tuple().exponent == -2
     assert payments[1001]["customer"] == {"customerNumber": 10}
+    # money paid back: a debit to the debtor that closes the credit note (or, lacking one, the invoice)
+    assert payments[1006]["text"] == "Refund txn_refund_cn credit note 1006"
+    assert payments[1003]["text"] == "Refund txn_refund_inv invoice 1003"
     assert payments[1008]["currency"] == {"code": "EUR"}
     assert payments[1008]["exchangeRate"] == D("746.000000")   # 298.40 DKK for 40.00 EUR
     assert "exchangeRate" not in payments[1001]

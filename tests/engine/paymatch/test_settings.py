@@ -18,6 +18,16 @@ def test_defaults(kit):
     assert (settings.mode, settings.format, settings.book) == ("itemised", "stripe_itemized", False)
     assert settings.accounts["chargebacks"] == settings.accounts["adjustments"] == 5850   # suspense
     assert [r.by for r in settings.rules] == ["transaction_id", "order_ref"]
+    assert (settings.invoice_flow, settings.invoice_step) == ("orders", "invoice")
+    assert (settings.credit_note_flow, settings.credit_note_step) == ("refunds", "credit_note")
+
+
+def test_the_flows_that_book_invoices_and_credit_notes_can_be_named(kit):
+    settings = kit.settings(invoices={"flow": "sales", "credit_notes": {"flow": "returns", "step": "note"}})
+    assert (settings.invoice_flow, settings.invoice_step) == ("sales", "invoice")
+    assert (settings.credit_note_flow, settings.credit_note_step) == ("returns", "note")
+    with pytest.raises(ConfigError, match="credit_notes: Additional properties"):
+        kit.settings(invoices={"credit_notes": {"flows": "returns"}})
 
 
 def test_rules_keep_their_order_and_tolerances(kit):
