@@ -1,5 +1,6 @@
-"""``iex paymatch``: reconcile payouts against the booked invoices, print a summary, write a
-per-line result file and post the vouchers (or, with ``--dry-run``, print them).
+"""``iex paymatch``: reconcile payouts against the booked invoices (charges) and credit notes
+(refunds), print a summary, write a per-line result file and post the vouchers (or, with
+``--dry-run``, print them).
 
 What is reconciled: a report file (``--report``), one payout read through the payout connection
 (``--payout ID``: Stripe, Clearhaus, Vipps MobilePay, Zettle, Shopify Payments), or every payout

@@ -94,8 +94,8 @@ RESULTS_VIEW = """
 CREATE OR REPLACE VIEW match_results AS
 SELECT l.seq, l.source_ref, l.line_key, l.line_ref, l.payout_id, l.payout_date, l.source_type, l.type, l.amount, l.fee,
        l.net, l.currency, l.date, l.transaction_id, l.order_ref, l.original_amount, l.original_currency,
-       c.class, c.rule, c.invoice_number, c.document, c.customer_number, c.invoice_currency, c.compare_amount, c.expected,
-       c.difference, c.settle_amount, c.post_as, c.review, c.reason
+       c.class, c.rule, c.invoice_number, c.document, c.customer_number, c.invoice_currency, c.compare_amount,
+       c.expected, c.difference, c.settle_amount, c.post_as, c.review, c.reason
 FROM payout_lines l JOIN match_classes c USING (seq)
 """
 
@@ -274,7 +274,8 @@ SELECT seq, class,
            WHEN type IN ('fee', 'payout', 'adjustment') THEN NULL
            WHEN n IS NULL THEN 'no invoice found (rules tried: {tried})'
            WHEN n > 1 AND type = 'refund' AND tier = 2
-                THEN 'the refund fits none of credit notes ' || candidates || ' (rule ' || rule || ') by amount; not guessed'
+                THEN 'the refund fits none of credit notes ' || candidates || ' (rule ' || rule || ') by amount; '
+                     || 'not guessed'
            WHEN n > 1 AND type = 'refund' AND tier = 1
                 THEN 'credit notes ' || candidates || ' all fit rule ' || rule || '; not guessed'
            WHEN n > 1 THEN 'invoices ' || candidates || ' all fit rule ' || rule || '; not guessed'
