@@ -76,7 +76,10 @@ def read_csv(name: str, text: str, delimiter: str) -> Iterator[Row]:
 
 
 def read_jsonl(name: str, text: str) -> Iterator[Row]:
-    for number, line in enumerate(text.splitlines(), start=1):
+    """JSON Lines separates records by ``\n`` only (a ``\r`` before it is dropped):
+    ``str.splitlines`` would also break at U+2028/U+2029/U+0085, which JSON allows unescaped
+    inside strings."""
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -84,6 +87,9 @@ def read_jsonl(name: str, text: str) -> Iterator[Row]:
         except json.JSONDecodeError as exc:
             error = DataError(f"invalid JSON: {exc.msg}", location=Location(file=name, line=number, col=exc.colno))
             yield Row(number, {}, error)
+            continue
+        except RecursionError:
+            yield Row(number, {}, data_error(name, number, "the JSON is nested too deeply to read"))
             continue
         if not isinstance(value, dict):
             yield Row(number, {}, data_error(name, number, f"a line must hold one JSON object, not {type(value).__name__}"))

@@ -49,7 +49,8 @@ class KeyedFile:
             self.header = list(reader.fieldnames or [])
             self.rows = list(reader)
         else:
-            self.rows = [codec.loads(line) for line in text.splitlines() if line.strip()]
+            # "\n" only: a string may hold U+2028 unescaped, which splitlines() would break at
+            self.rows = [codec.loads(line) for line in text.split("\n") if line.strip()]
 
     def rows_of(self, key: str) -> list[dict[str, Any]]:
         return [row for row in self.rows if row.get(KEY_COLUMN) == key]
@@ -66,16 +67,21 @@ class KeyedFile:
         columns = list(self.header)
         for record in new:
             columns += [name for name in record if name not in columns]
-        if old or (self.csv and columns != self.header):
-            self.rows = self._replace_rows(key, new)
-            self.header = columns
-            self._replace_with(self._render(self.rows, header=True))
-        else:
-            with open(self.path, "a", encoding=self.encoding, newline="") as out:
-                out.write(self._render(new, header=False))
-                out.flush()
-                os.fsync(out.fileno())
-            self.rows += new
+        try:
+            if old or (self.csv and columns != self.header):
+                rows = self._replace_rows(key, new)
+                self._replace_with(self._render(rows, header=True, columns=columns))
+                self.rows, self.header = rows, columns
+            else:
+                with open(self.path, "a", encoding=self.encoding, newline="") as out:
+                    out.write(self._render(new, header=False, columns=self.header))
+                    out.flush()
+                    os.fsync(out.fileno())
+                self.rows += new
+        except UnicodeEncodeError as exc:  # the whole text is encoded before any byte is written
+            bad = exc.object[exc.start:exc.end]
+            raise DataError(f"the character {bad!r} cannot be written in {self.encoding}; "
+                            "change the value or the output encoding") from None
 
     def _replace_rows(self, key: str, new: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Every row, with the rows of ``key`` replaced where the first of them stood."""
@@ -93,11 +99,11 @@ class KeyedFile:
         """A row as the file holds it (CSV reads back as text), to tell a repeat from a change."""
         return {k: self._cell(v) if self.csv else codec.dumps(v) for k, v in row.items() if v not in (None, "")}
 
-    def _render(self, rows: list[dict[str, Any]], *, header: bool) -> str:
+    def _render(self, rows: list[dict[str, Any]], *, header: bool, columns: list[str]) -> str:
         if not self.csv:
             return "".join(codec.dumps(row, sort_keys=False) + "\n" for row in rows)
         buffer = io.StringIO(newline="")
-        writer = csv.DictWriter(buffer, fieldnames=self.header, delimiter=self.delimiter, lineterminator="\n")
+        writer = csv.DictWriter(buffer, fieldnames=columns, delimiter=self.delimiter, lineterminator="\n")
         if header:
             writer.writeheader()
         for row in rows:

@@ -42,11 +42,18 @@ def payload_hash(value: Any) -> str:
     so a change of formatting in the source is not mistaken for a change of content."""
     parts: list[str] = []
     _write(value, parts, masked=False, normalize=True)
-    return hashlib.sha256("".join(parts).encode("utf-8")).hexdigest()
+    return hashlib.sha256("".join(parts).encode("utf-8")).hexdigest()  # lone surrogates are escaped
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _string(text: str, masked: bool) -> str:
-    return json.dumps(mask(text) if masked else text, ensure_ascii=False)
+    """A JSON string; a lone surrogate (valid JSON ``"\\ud800"``, not valid UTF-8) is written
+    as its escape, so the text can always be stored and written as UTF-8."""
+    if masked:
+        text = mask(text)
+    return json.dumps(text, ensure_ascii=_SURROGATE.search(text) is not None)
 
 
 def _write(value: Any, out: list[str], *, masked: bool, normalize: bool, sort_keys: bool = True) -> None:
@@ -94,10 +101,27 @@ def _decimal(value: Decimal, normalize: bool) -> str:
     if normalize:
         if value.is_zero():
             return "0"  # -0, 0.00 and 0E-7 are all zero
-        text = format(value.normalize(), "f")
+        value = _strip_zeros(value)
+        if abs(value.adjusted()) > _FULL_DIGITS:
+            return str(value)  # 1E+99999999999: exponent form, never a string of that many zeros
+        text = format(value, "f")
     else:
         text = str(value)  # exact, and valid JSON number text (no leading "+", no bare exponent)
     return text
+
+
+_FULL_DIGITS = 999_999  # the default context's Emax: numbers up to it hash as they always did
+
+
+def _strip_zeros(value: Decimal) -> Decimal:
+    """``value`` without trailing zeros, exactly: ``Decimal.normalize`` would round to the
+    context's 28 digits and overflow beyond its exponent range."""
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite, checked by the caller
+    kept = len(digits)
+    while kept > 1 and digits[kept - 1] == 0:
+        kept -= 1
+    return Decimal((sign, digits[:kept], exponent + len(digits) - kept))
 
 
 _NUMBER = re.compile(r'"\\u0000(-?[0-9][0-9.eE+-]*)\\u0000"')

@@ -54,3 +54,19 @@ json_values = st.recursive(
 def test_any_json_value_round_trips_with_the_same_numbers(value):
     back = codec.loads(codec.dumps(value, masked=False))
     assert codec.payload_hash(back) == codec.payload_hash(value)
+
+
+def test_payload_hash_takes_any_json_number_exactly():
+    huge = Decimal("1E+99999999999")  # valid JSON, beyond the default context's exponent range
+    assert codec.payload_hash({"net": huge}) != codec.payload_hash({"net": Decimal("1E+99999999998")})
+    long = Decimal("1.00000000000000000000000000001")  # 30 digits: never rounded to 28
+    assert codec.payload_hash({"net": long}) != codec.payload_hash({"net": Decimal(1)})
+    assert codec.payload_hash({"net": Decimal("100.00")}) == codec.payload_hash({"net": 100})
+
+
+def test_a_lone_surrogate_is_stored_as_its_escape_and_reads_back():
+    text = codec.dumps({"currency": "\ud800", "name": "Æble"})
+    assert text == '{"currency":"\\ud800","name":"Æble"}'
+    text.encode("utf-8")  # storable
+    assert codec.loads(text) == {"currency": "\ud800", "name": "Æble"}
+    assert codec.payload_hash({"currency": "\ud800"}) != codec.payload_hash({"currency": "\udc00"})
