@@ -160,7 +160,61 @@ def _format(value: Any, *args: Any, **kwargs: Any) -> str:
 
 def _tojson(value: Any, indent: int | None = None) -> str:
     limits.check_weight(value, "tojson")
+    if indent is not None:
+        limits.check_output(_indented_json_length(value, int(indent)), "tojson")
     return json_dumps(value, indent=indent)
+
+
+def _indented_json_length(value: Any, indent: int) -> int:
+    """Length of ``value`` as indented JSON, counted without building it: every item and every
+    closing bracket of a non-empty container gets a newline plus ``indent`` spaces per level."""
+    total = len(json_dumps(value))
+    stack = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        children = list(item.values()) if isinstance(item, dict) else item if isinstance(item, list | tuple) else ()
+        if not children:
+            continue
+        limits.tick()
+        inner = 1 + max(indent, 0) * (level + 1)
+        total += len(children) * (inner + (1 if isinstance(item, dict) else 0)) + inner - max(indent, 0)
+        if total > limits.MAX_OUTPUT:
+            return total
+        stack.extend((child, level + 1) for child in children)
+    return total
+
+
+def _indent(value: Any, width: int | str = 4, first: bool = False, blank: bool = False) -> str:
+    """Jinja's indent, with its output (every line gets the indentation) checked before it is
+    built; a text width counts by its length."""
+    text = display_text(value)
+    indentation = len(width) if isinstance(width, str) else max(int(width), 0)
+    lines = len((text + "\n").splitlines())
+    limits.check_output(len(text) + lines * (indentation + 1), "the indent filter")
+    return JINJA_FILTERS["indent"](text, width, first, blank)
+
+
+@pass_environment
+def _wordwrap(environment: Any, value: Any, width: int = 79, break_long_words: bool = True,
+              wrapstring: str | None = None, break_on_hyphens: bool = True) -> str:
+    """Jinja's wordwrap, with the wrapstring counted once per possible line break (at most one
+    per space, hyphen or ``width`` characters) before the text is built."""
+    text = display_text(value)
+    joint = environment.newline_sequence if wrapstring is None else str(wrapstring)
+    breaks = sum(1 for char in text if char.isspace() or char == "-") + len(text) // max(int(width), 1)
+    limits.check_output(len(text) + breaks * len(joint), "the wordwrap filter")
+    return JINJA_FILTERS["wordwrap"](environment, text, width, break_long_words, joint, break_on_hyphens)
+
+
+@pass_environment
+def _truncate(environment: Any, value: Any, length: int = 255, killwords: bool = False,
+              end: str = "...", leeway: int | None = None) -> str:
+    """Jinja's truncate, saying what is wrong where Jinja only asserts."""
+    if length < len(end):
+        raise Refused(f"truncate: end is longer than length ({len(end)} > {length})")
+    if leeway is not None and leeway < 0:
+        raise Refused("truncate: leeway must not be negative")
+    return JINJA_FILTERS["truncate"](environment, display_text(value), length, killwords, end, leeway)
 
 
 def make_filters() -> dict[str, Callable[..., Any]]:
@@ -177,6 +231,8 @@ def make_filters() -> dict[str, Callable[..., Any]]:
         else:
             filters[name] = _size_checked(name, fn)
     filters.update(round=_round, int=to_int, join=_join, replace=_replace, format=_format,
-                   string=display_text, tojson=_tojson)
+                   string=display_text, tojson=_tojson, indent=_width_capped("indent", _indent),
+                   wordwrap=_width_capped("wordwrap", _wordwrap),
+                   truncate=_width_capped("truncate", _truncate))
     filters.update(HELPER_FILTERS)
     return filters

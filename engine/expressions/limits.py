@@ -21,6 +21,7 @@ MAX_INT_BITS = 4096          # integers made by * and ** (about 1200 digits)
 MAX_FORMAT_WIDTH = 100       # width / precision in "%10s" and "{:10}"
 MAX_SOURCE = 20_000          # characters of one template
 MAX_NESTING = 40             # brackets nested inside one template
+MAX_DEPTH = 100              # levels of lists/dicts in a value (as yamlpos caps a document)
 EVAL_SECONDS = 1.0           # time one evaluation may take
 
 _deadline: ContextVar[float] = ContextVar("iex_expression_deadline", default=float("inf"))
@@ -58,19 +59,40 @@ def check_length(length: int, what: str) -> None:
 def weight(value: Any, limit: int = MAX_OUTPUT) -> int:
     """Roughly how many characters ``value`` becomes as text; stops counting past ``limit`` so
     the cost is bounded even for lists that repeat the same big item many times."""
+    return _walk(value, limit, max_depth=None)
+
+
+def check_weight(value: Any, what: str) -> None:
+    if weight(value) > MAX_OUTPUT:
+        raise LimitExceeded(f"{what} would be larger than {MAX_OUTPUT} characters")
+
+
+def check_value(value: Any) -> None:
+    """The native value of an expression goes on as data (a request body, the mapping output),
+    so it gets the caps rendered text gets: MAX_OUTPUT characters' weight (100 k references to
+    one big string are cheap to hold but not to send) and MAX_DEPTH levels (deeper data would
+    exhaust the stack of whatever walks it next)."""
+    if _walk(value, MAX_OUTPUT, max_depth=MAX_DEPTH) > MAX_OUTPUT:
+        raise LimitExceeded(f"the value would be larger than {MAX_OUTPUT} characters")
+
+
+def _walk(value: Any, limit: int, max_depth: int | None) -> int:
+    """Weight of ``value`` (see ``weight``), iteratively; refuses nesting below ``max_depth``."""
     total = 0
-    stack = [value]
+    stack = [(value, 1)]
     while stack:
-        item = stack.pop()
+        item, depth = stack.pop()
+        if max_depth is not None and depth > max_depth:
+            raise LimitExceeded(f"the value nests deeper than {max_depth} levels")
         if isinstance(item, str):
             total += len(item)
         elif isinstance(item, dict):
             total += 2 + len(item)
-            stack.extend(item.keys())
-            stack.extend(item.values())
+            stack.extend((key, depth + 1) for key in item.keys())
+            stack.extend((child, depth + 1) for child in item.values())
         elif isinstance(item, list | tuple | set | frozenset):
             total += 2 + len(item)
-            stack.extend(item)
+            stack.extend((child, depth + 1) for child in item)
         else:
             total += 8
         if total > limit:
@@ -78,8 +100,10 @@ def weight(value: Any, limit: int = MAX_OUTPUT) -> int:
     return total
 
 
-def check_weight(value: Any, what: str) -> None:
-    if weight(value) > MAX_OUTPUT:
+def check_output(length: int, what: str) -> None:
+    """For filters whose output is much bigger than their input (indent, wordwrap, tojson):
+    the output's length, computed before it is built."""
+    if length > MAX_OUTPUT:
         raise LimitExceeded(f"{what} would be larger than {MAX_OUTPUT} characters")
 
 

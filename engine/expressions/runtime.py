@@ -38,6 +38,7 @@ def run_expression(template: Any, context: Mapping[str, Any], source: str, paths
                 return None
             result = _materialize(result)
             _reject_undefined(result)
+            limits.check_value(result)
             return result
     except Exception as exc:  # noqa: BLE001 - every failure becomes a located iex error
         raise _translate(exc, source, context, paths, field_path) from None

@@ -227,13 +227,14 @@ def test_references_cover_templates_selectors_and_used_files() -> None:
     assert not any(ref.startswith("money") for ref in refs)
 
 
-def test_doubling_through_vars_is_capped_in_the_output() -> None:
+def test_doubling_through_vars_is_capped_at_the_var_that_grows_too_big() -> None:
     variables = {"v0": "{{ [record, record] }}"}
     for i in range(1, 25):
         variables[f"v{i}"] = f"{{{{ [v{i - 1}, v{i - 1}] }}}}"
     mapping = compile_mapping({"vars": variables, "fields": {"x": "{{ v24 }}"}})
-    with pytest.raises(IexError, match="more than"):
+    with pytest.raises(IexError, match="larger than") as info:
         mapping.evaluate({"record": {"a": 1}})
+    assert info.value.field_path is not None and info.value.field_path.startswith("vars.v")
 
 
 def test_yaml_errors_are_located(tmp_path: Path) -> None:

@@ -260,51 +260,28 @@ def test_slow_evaluation_stops_at_the_deadline() -> None:
 # the sizes here stay small enough (about 20 MB) to run safely, but the same templates with
 # bigger numbers allocate gigabytes. Fix in engine/expressions/filters.py and runtime.py.
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/expressions/filters.py _width_capped: indent(width) caps the width and the input "
-    "separately, not the output (lines x width): ('a\\n' * 50000) | indent(99999) builds 5 GB. "
-    "Check len(text.splitlines()) * width (and a text width's length) against MAX_OUTPUT first."))
 def test_indent_cannot_multiply_lines_by_its_width() -> None:
     refusal("{{ ('a\\n' * 200) | indent(99999) | length }}")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/expressions/filters.py: indent(width) with a text width is not size-checked at all: "
-    "('a\\n' * 200) | indent('x' * 99999) builds 20 M characters."))
 def test_indent_with_a_text_width_is_capped() -> None:
     refusal("{{ ('a\\n' * 200) | indent('x' * 99999) | length }}")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/expressions/filters.py _tojson: indent is not capped; items x indent characters are "
-    "built ((record.lines * 100) | tojson(indent=99999) is 30 M characters). Cap indent like "
-    "other widths (MAX_FORMAT_WIDTH) or check the output length."))
 def test_tojson_indent_is_capped() -> None:
     refusal("{{ (record.lines * 100) | tojson(indent=99999) | length }}")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/expressions/filters.py: wordwrap's wrapstring is inserted once per line unchecked: "
-    "('a ' * 200) | wordwrap(1, wrapstring='x' * 99999) builds 20 M characters."))
 def test_wordwrap_wrapstring_is_capped() -> None:
     refusal("{{ ('a ' * 200) | wordwrap(1, wrapstring='x' * 99999) | length }}")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/expressions/runtime.py run_expression: the native value of a single {{ expr }} is not "
-    "weight-checked, so ['x' * 99999] * 99999 (100 k references, cheap to hold) is returned and "
-    "becomes a 10 GB request body when the action serialises it; mapping nodes.plain() caps the "
-    "number of values, not their size. Call limits.check_weight(result) in run_expression."))
 def test_a_native_value_larger_than_the_output_cap_is_refused() -> None:
     mapping = compile_mapping({"fields": {"lines": "{{ ['x' * 99999] * 99999 }}"}})
     with memory_bound(), pytest.raises(IexSystemError, match="larger than"):
         mapping.evaluate(context())
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/expressions/filters.py: truncate(length, end=...) with an end longer than length trips "
-    "Jinja's internal assert, reported as 'unexpected AssertionError'; check it first and say "
-    "'truncate: end is longer than length'."))
 def test_truncate_with_a_long_end_gives_a_clear_error() -> None:
     error = refusal("{{ ('a' * 99999) | truncate(5, end='x' * 99999) }}")
     assert "unexpected" not in error.message and "truncate" in error.message
@@ -348,11 +325,6 @@ def test_deeply_nested_mapping_files_are_refused_with_their_position(tmp_path: P
     assert "nests deeper" in str(info.value) and str(path) in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/mapping/nodes.py plain() recurses once per nesting level: a source record nested a "
-    "few thousand levels deep, passed through by {{ record.deep }}, escapes Mapping.evaluate as a "
-    "raw RecursionError instead of an IexError with the field path. Walk it iteratively or cap "
-    "the depth (as yamlpos does at 100)."))
 def test_deeply_nested_record_data_gives_a_located_error() -> None:
     deep: object = "x"
     for _ in range(5000):

@@ -215,3 +215,53 @@ def test_big_values_are_refused_before_they_become_text(source: str) -> None:
     with pytest.raises(IexError) as info:
         compile_value(source).evaluate({"big": BIG})
     assert any(word in info.value.message for word in ("larger than", "more than", "single value", "limit"))
+
+
+# -- filters whose output outgrows their input: checked before the output is built ---------------
+
+@pytest.mark.parametrize(
+    ("source", "expected"),
+    [
+        ("{{ 'a\\nb' | indent(2) }}", "a\n  b"),
+        ("{{ 'a\\nb' | indent('> ', first=true) }}", "> a\n> b"),
+        ("{{ [1, [2]] | tojson(indent=2) }}", "[\n  1,\n  [\n    2\n  ]\n]"),
+        ("{{ {'a': [], 'b': {'c': 1}} | tojson(indent=1) }}", '{\n "a": [],\n "b": {\n  "c": 1\n }\n}'),
+        ("{{ 'one two three' | wordwrap(5, wrapstring='<br>') }}", "one<br>two<br>three"),
+        ("{{ 'one two three' | truncate(7, end='..', leeway=0) }}", "one.."),
+    ],
+)
+def test_growing_filters_still_work_within_the_caps(source: str, expected: str) -> None:
+    assert compile_value(source).evaluate(CONTEXT) == expected
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "{{ ('a\\n' * 20) | indent(99999) }}",
+        "{{ ('a\\n' * 20) | indent('x' * 99999) }}",
+        "{{ ([1] * 20) | tojson(indent=99999) }}",
+        "{{ ('a ' * 20) | wordwrap(1, wrapstring='x' * 99999) }}",
+    ],
+)
+def test_growing_filters_are_refused_by_their_output_size(source: str) -> None:
+    error = refusal(source)
+    assert isinstance(error, IexSystemError) and f"larger than {limits.MAX_OUTPUT}" in error.message
+
+
+def test_truncate_with_an_end_longer_than_length_says_so() -> None:
+    assert "truncate: end is longer than length" in refusal("{{ 'abcdefgh' | truncate(2) }}").message
+
+
+def test_a_native_value_is_capped_like_rendered_text() -> None:
+    error = refusal("{{ ['x' * 99999] * 20 }}")
+    assert isinstance(error, IexSystemError) and "larger than" in error.message
+
+
+def test_a_native_value_nested_too_deep_is_refused_with_the_field_path() -> None:
+    deep: object = "x"
+    for _ in range(limits.MAX_DEPTH):
+        deep = [deep]
+    with pytest.raises(IexSystemError, match="nests deeper than") as info:
+        compile_value("{{ v }}").evaluate({"v": deep}, field_path="lines")
+    assert info.value.field_path == "lines"
+    assert compile_value("{{ v[0] }}").evaluate({"v": deep}) == deep[0]
