@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from engine import schemas, secrets
 from engine.validate import plugins, schema_check
 from engine.validate.problems import Problem, at
+from engine.validate.session import file_problem
 from engine.validate.settings import customer_schema, with_defaults
 from engine.validate.suggest import did_you_mean
 from engine.yamlpos import Document, JsonPath
@@ -38,8 +39,9 @@ def _integration(session: Session, base_dir: Path, doc: Document, name: str, int
     if not isinstance(recipe_ref, str) or not recipe_ref:
         return
     target = base_dir / recipe_ref
-    if not target.is_file():
-        session.problems.append(at(doc, base + ("recipe",), f"recipe file {recipe_ref} not found (looked for {target.resolve()})"))
+    problem = file_problem(target, recipe_ref, "recipe file")
+    if problem is not None:
+        session.problems.append(at(doc, base + ("recipe",), problem))
         return
     info = session.recipe(target)
     if info is None:
@@ -101,6 +103,6 @@ def _reference_exists(doc: Document, path: JsonPath, reference: str, base_dir: P
     if kind == "env" and target not in os.environ:
         problems.append(at(doc, path, f"environment variable {target} is not set", severity="warning"))
     elif kind == "file":
-        file = Path(target) if Path(target).is_absolute() else base_dir / target
-        if not file.is_file():
-            problems.append(at(doc, path, f"secret file {target} not found", severity="warning"))
+        problem = file_problem(base_dir / target, target, "secret file")  # an absolute target stays as it is
+        if problem is not None:
+            problems.append(at(doc, path, problem, severity="warning"))

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from engine import schemas
 from engine.validate import schema_check, templates
 from engine.validate.problems import Problem, at
+from engine.validate.session import file_problem
 from engine.validate.templates import TemplateUse, is_full_body
 from engine.yamlpos import Document, JsonPath, parse_path
 
@@ -34,8 +35,9 @@ def check_body(session: Session, doc: Document, body_path: JsonPath, base_dir: P
     _compile(doc, body_path, base_dir, failed | set(use_paths), problems, schema_ok=schema_ok)
     for use_path in use_paths:
         target = base_dir / doc.get(use_path)
-        if not target.is_file():
-            problems.append(at(doc, use_path, f"mapping file {doc.get(use_path)} not found (looked for {target.resolve()})"))
+        problem = file_problem(target, doc.get(use_path), "mapping file")
+        if problem is not None:
+            problems.append(at(doc, use_path, problem))
             continue
         info = session.mapping(target)
         if info is not None:
@@ -65,7 +67,7 @@ def _compile(doc: Document, body_path: JsonPath, base_dir: Path, failed: set[Jso
     from engine.mapping import MappingError, compile_mapping
 
     body = doc.get(body_path)
-    reported = [parse_path(p.path) for p in problems if p.file == doc.name]
+    reported = _PathIndex([*failed, *(parse_path(p.path) for p in problems if p.file == doc.name)])
     try:
         compile_mapping(body, origin=doc.name, base_dir=base_dir)
     except MappingError as exc:
@@ -75,7 +77,7 @@ def _compile(doc: Document, body_path: JsonPath, base_dir: Path, failed: set[Jso
             if inline_fields and inner[:1] == ("fields",):
                 inner = inner[1:]  # the compiler names the fields of a fields-only mapping "fields"
             path = body_path + inner
-            if any(_related(path, other) for other in (*failed, *reported)):
+            if _related(path, reported):
                 continue
             if isinstance(doc.get(path), str) and (problem.line, problem.col) != (1, 1):
                 position = doc.text_position(path, problem.line, problem.col)
@@ -88,7 +90,15 @@ def _compile(doc: Document, body_path: JsonPath, base_dir: Path, failed: set[Jso
         # the schema problems already reported explain why the compiler could not read it
 
 
-def _related(a: JsonPath, b: JsonPath) -> bool:
-    """One path is the other or lies below it."""
-    n = min(len(a), len(b))
-    return a[:n] == b[:n] and n > 0
+class _PathIndex:
+    """Paths already reported, indexed so that asking about one more path costs its length,
+    not the number of problems (a file with 200,000 unknown keys has as many)."""
+
+    def __init__(self, paths: list[JsonPath]) -> None:
+        self.paths = set(paths)
+        self.prefixes = {path[:n] for path in paths for n in range(1, len(path) + 1)}
+
+
+def _related(path: JsonPath, reported: _PathIndex) -> bool:
+    """A reported path is ``path`` itself, lies below it or above it."""
+    return path in reported.prefixes or any(path[:n] in reported.paths for n in range(1, len(path) + 1))

@@ -17,6 +17,7 @@ from engine.validate import plugins, schema_check, templates
 from engine.validate.cross_check import check_references
 from engine.validate.mapping_check import check_body
 from engine.validate.problems import Problem, at
+from engine.validate.session import file_problem
 from engine.validate.settings import declared, with_shipped
 from engine.validate.suggest import did_you_mean
 from engine.validate.templates import TemplateUse, is_full_body
@@ -216,8 +217,9 @@ class _FlowCheck:
         """The step input: a mapping file (must exist) or an inline mapping."""
         if isinstance(value, str):
             target = self.base_dir / value
-            if not target.is_file():
-                self.problems.append(at(self.doc, path, f"mapping file {value} not found (looked for {target.resolve()})"))
+            problem = file_problem(target, value, "mapping file")
+            if problem is not None:
+                self.problems.append(at(self.doc, path, problem))
                 return []
             info = self.session.mapping(target)
             if info is None:
@@ -237,7 +239,7 @@ class _FlowCheck:
         if not isinstance(schema, dict) or schema.get("additionalProperties") is not False or not isinstance(fields, dict):
             return
         used = fields.get("$use")
-        if isinstance(used, str) and depth < 10 and (base_dir / used).is_file():
+        if isinstance(used, str) and depth < 10 and file_problem(base_dir / used, used, "mapping file") is None:
             info = self.session.mapping(base_dir / used)
             if info is not None:
                 self._fields_known(info.doc, ("fields",), spec, (base_dir / used).parent, depth + 1)

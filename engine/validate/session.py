@@ -31,6 +31,21 @@ def display_name(path: Path) -> str:
         return str(resolved)
 
 
+def file_problem(target: Path, reference: str, what: str) -> str | None:
+    """Why a file a document refers to (``what``: "mapping file", "recipe file") cannot be
+    used, or None when it is a file. A reference that cannot be a file name at all (a long text,
+    a NUL character) is a problem to report, not a crash of the check."""
+    shown = reference if len(reference) <= 80 else reference[:80] + "..."
+    try:
+        if target.is_file():
+            return None
+        return f"{what} {shown} not found (looked for {target.resolve()})"
+    except OSError as exc:
+        return f"{what} {shown} cannot be read: {exc.strerror or type(exc).__name__}"
+    except ValueError as exc:
+        return f"{what} {shown} cannot be read: {exc}"
+
+
 def detect_kind(path: Path, data: Any) -> FileKind | None:
     if isinstance(data, dict):
         for key, kind in (("integrations", "instance"), ("flows", "recipe"), ("fields", "mapping")):

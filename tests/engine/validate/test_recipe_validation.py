@@ -280,3 +280,22 @@ def test_fields_of_a_mapping_used_at_the_top_must_be_inputs_of_the_action(iex, t
         "base.yaml:4:3: error: action find_or_create_customer takes no field 'emial'; did you mean 'email'?",
         "r.yaml:17:36: error: action find_or_create_customer takes no field 'nmae'; did you mean 'name'?",
     ]
+
+
+def test_an_input_that_cannot_be_a_file_name_is_a_located_error(iex, project):
+    recipe = project / "recipes" / "shop-ledger.yaml"
+    text = recipe.read_text(encoding="utf-8")
+    recipe.write_text(text.replace("input: ../mappings/customer.yaml", "input: " + "x" * 300, 1), encoding="utf-8")
+    result = iex("validate", "recipes/shop-ledger.yaml")
+    assert result.exit_code == 1
+    assert result.lines == ["recipes/shop-ledger.yaml:33:16: error: mapping file " + "x" * 80
+                            + "... cannot be read: File name too long [$.flows.orders.steps[0].input]"]
+
+
+def test_a_mapping_with_many_unknown_keys_reports_each_once(iex, project):
+    write(project / "mappings" / "customer.yaml", "iex: 1\n" + "".join(f"k{i}: {i}\n" for i in range(3000)))
+    result = iex("validate", "mappings/customer.yaml")
+    assert result.exit_code == 1
+    assert result.lines[0] == "mappings/customer.yaml:1:1: error: missing required key 'fields' [$.fields]"
+    unknown = result.lines[1:]
+    assert len(unknown) == 3000 and all(f"unknown key 'k{i}'" in line for i, line in enumerate(unknown))
