@@ -55,6 +55,11 @@ class Record:
     #: set when the source could not read this record (a malformed CSV row): the runner
     #: dead-letters it under step "(read)" and goes on, so one bad row never stops a file
     error: "IexError | None" = None
+    #: the source's version of this record (WooCommerce: ``date_modified_gmt``), or None. Versions
+    #: of one source compare as text, so they need a fixed-width sortable form (ISO 8601 UTC). The
+    #: runner keeps the newest version it settled per record and skips an older one as stale (a
+    #: webhook delivered late or replayed must not roll a document back).
+    version: str | None = None
 
 
 @dataclass

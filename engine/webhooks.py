@@ -117,5 +117,5 @@ def _enqueue(store: StateStore, integration: Any, connection: str, result: Webho
                     key = record_key_text(flow.key.search(record.data)) or record.key
                 except IexError:
                     key = record.key  # the runner dead-letters the key problem with the record
-                store.inbox_add(integration.name, flow.name, key, record.data)
+                store.inbox_add(integration.name, flow.name, key, record.data, version=record.version)
     return [flow.name for flow in flows]

@@ -115,7 +115,7 @@ def read_orders(client: WooClient, state: JSON | None, options: JSON) -> Iterato
         if not cursor.is_new(key, modified):
             continue
         cursor.advance(key, modified, lookback)
-        yield Record(key=key, data=order, cursor=cursor.dump())
+        yield Record(key=key, data=order, cursor=cursor.dump(), version=modified)
 
 
 def read_refunds(client: WooClient, state: JSON | None, options: JSON) -> Iterator[Record]:

@@ -12,6 +12,8 @@
   order was already received in this process with the same or a newer ``date_modified_gmt`` is
   acknowledged without records. This is a cheap filter only: the runner's ledger is what
   guarantees that an order is transferred once, whether it came by webhook or by polling.
+* Each record carries ``date_modified_gmt`` as its ``version``: the runner keeps the newest one
+  per order in the state, so a stale delivery is skipped also after ``iex serve`` restarted.
 """
 
 from __future__ import annotations
@@ -71,7 +73,8 @@ class WebhookReceiver:
         key, modified = str(order["id"]), str(order.get("date_modified_gmt") or "")
         if not self._is_news(key, modified):
             return WebhookResult(200, [], stream="orders", message=f"order {key} at {modified} already received")
-        return WebhookResult(200, [Record(key=key, data=order)], stream="orders", message=f"{topic} {key}")
+        return WebhookResult(200, [Record(key=key, data=order, version=modified or None)], stream="orders",
+                             message=f"{topic} {key}")
 
     def _is_news(self, key: str, modified: str) -> bool:
         with self.lock:

@@ -71,7 +71,7 @@ class FlowRun:
     def _inbox(self) -> Iterator[tuple[Job, str]]:
         env = self.env
         for item in env.store.inbox_pending(env.integration.name, env.flow.name):
-            prepared = self.prepare(item.record, item.record_key, inbox_id=item.id)
+            prepared = self.prepare(item.record, item.record_key, inbox_id=item.id, version=item.version)
             if prepared is not None:
                 yield prepared
 
@@ -98,7 +98,8 @@ class FlowRun:
                 if record.data is None:  # a checkpoint: the stream moved on without a record
                     self._settle_now(Job(data={}, key=record.key, seq=seq))
                     continue
-                prepared = self.prepare(record.data, record.key, seq=seq, error=getattr(record, "error", None))
+                prepared = self.prepare(record.data, record.key, seq=seq, error=getattr(record, "error", None),
+                                        version=getattr(record, "version", None))
                 if prepared is not None:
                     yield prepared
         except Exception as exc:  # noqa: BLE001 - a failing read stops this flow for this run
@@ -119,11 +120,12 @@ class FlowRun:
 
     # -- one record into a job ----------------------------------------------------------
     def prepare(self, data: dict[str, Any], fallback_key: str, *, seq: int | None = None,
-                inbox_id: int | None = None, error: IexError | None = None) -> tuple[Job, str] | None:
+                inbox_id: int | None = None, error: IexError | None = None,
+                version: str | None = None) -> tuple[Job, str] | None:
         """Filter, key and lane of a record (cheap, in the reading thread). None: filtered out."""
         env, flow = self.env, self.env.flow
         env.counts.add("seen")
-        job = Job(data=data, key=fallback_key, seq=seq, inbox_id=inbox_id)
+        job = Job(data=data, key=fallback_key, seq=seq, inbox_id=inbox_id, version=version)
         if error is not None:
             job.error, job.error_step = error, READ
             return job, job.key
@@ -131,6 +133,11 @@ class FlowRun:
         try:
             if flow.filter is not None and not flow.filter.evaluate(context):
                 env.counts.add("filtered")
+                if version:  # a newer version filtered out still makes older ones stale
+                    try:
+                        job.key = self._key(data, fallback_key)
+                    except Exception:  # noqa: BLE001 - no key, no version kept; nothing is sent anyway
+                        job.version = None
                 self._settle_now(job)
                 self.on_record()
                 return None
@@ -138,10 +145,7 @@ class FlowRun:
             job.error, job.error_step = self._at(classify(exc), fallback_key), FILTER
             return job, job.key
         try:
-            key = record_key_text(flow.key.search(data)) if getattr(flow, "key", None) is not None else fallback_key
-            if key is None:
-                raise DataError("the flow's key gives no value for this record (is the key field empty?)",
-                                field_path="key")
+            key = self._key(data, fallback_key)
         except Exception as exc:  # noqa: BLE001
             job.error, job.error_step = self._at(classify(exc), fallback_key), KEY
             return job, job.key
@@ -154,6 +158,14 @@ class FlowRun:
                 lane = key
         return job, lane
 
+    def _key(self, data: dict[str, Any], fallback_key: str) -> str:
+        flow = self.env.flow
+        key = record_key_text(flow.key.search(data)) if getattr(flow, "key", None) is not None else fallback_key
+        if key is None:
+            raise DataError("the flow's key gives no value for this record (is the key field empty?)",
+                            field_path="key")
+        return key
+
     @staticmethod
     def _at(error: IexError, key: str) -> IexError:
         if error.location is None:
@@ -165,6 +177,8 @@ class FlowRun:
         if self.env.dry_run:
             return
         with self.env.store.atomic():
+            if job.version:
+                self.env.store.set_record_version(self.env.integration.name, self.env.flow.name, job.key, job.version)
             if job.seq is not None:
                 self.env.tracker.settled(job.seq)
             if job.inbox_id is not None:

@@ -61,6 +61,7 @@ class Job:
     letter_id: int | None = None      # dlq retry: the dead letter being retried
     error: IexError | None = None     # found before the steps (unreadable row, filter, key)
     error_step: str = READ
+    version: str | None = None        # the source's version (Record.version): older than stored is stale
 
 
 @dataclass
@@ -167,6 +168,11 @@ class FlowEnv:
             problem = {"error": job.error.message, "field": job.error.field_path}
             hashed = payload_hash(problem if job.error_step == READ else {"record": job.data})
             return self._fail(job, job.error_step, job.error, hashed, None)
+        if self._is_stale(job):
+            self.counts.add("stale")
+            log.info("skipped %s/%s record %s: version %s is older than one already settled",
+                     self.integration.name, self.flow.name, job.key, job.version)
+            return self._finish(job, None, {}, refs=False)
         context = self.context(job.data, job.key)
         steps = list(self.flow.steps)
         start = 0
@@ -183,6 +189,14 @@ class FlowEnv:
             if outcome is not None:
                 return outcome
         return self._finish(job, None, context)
+
+    def _is_stale(self, job: Job) -> bool:
+        """Checked under the record's lock, so a newer version settled by an earlier job of the
+        same key (an out-of-order webhook retry) is seen."""
+        if not job.version:
+            return False
+        stored = self.store.record_version(self.integration.name, self.flow.name, job.key)
+        return stored is not None and job.version < stored
 
     # -- one step -------------------------------------------------------------------------
     def _step_key(self, job: Job, step: str) -> StepKey:
@@ -338,7 +352,10 @@ class FlowEnv:
         return Outcome.SETTLED
 
     def _settle(self, job: Job) -> None:
-        """Inside the final transaction: move the cursor, close the inbox item, the dead letter."""
+        """Inside the final transaction: move the cursor, close the inbox item, the dead letter,
+        keep the record's newest source version."""
+        if job.version:
+            self.store.set_record_version(self.integration.name, self.flow.name, job.key, job.version)
         if job.seq is not None:
             self.tracker.settled(job.seq)
         if job.inbox_id is not None:

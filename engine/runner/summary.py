@@ -21,6 +21,7 @@ class FlowCounts:
     skipped: int = 0              # steps whose `when` was false
     updated: int = 0              # steps sent again as an update (on_change: update)
     changed: int = 0              # input changed after transfer, ignored (on_change: ignore)
+    stale: int = 0                # older source version than one already settled: skipped
     dead: Counter[str] = field(default_factory=Counter)       # dead-lettered, per error class
     already_dead: int = 0         # dead-lettered before with the same input: not tried again
     held: int = 0                 # waiting for another record
@@ -39,7 +40,7 @@ class FlowCounts:
         return {
             "seen": self.seen, "filtered": self.filtered, "done": dict(self.done),
             "recovered": dict(self.recovered), "already_done": self.already_done,
-            "skipped": self.skipped, "updated": self.updated, "changed": self.changed,
+            "skipped": self.skipped, "updated": self.updated, "changed": self.changed, "stale": self.stale,
             "dead": dict(self.dead), "already_dead": self.already_dead, "held": self.held,
             "pending": self.pending, "stopped": self.stopped,
         }

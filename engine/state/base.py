@@ -93,6 +93,7 @@ class InboxItem:
     record_key: str
     record: JSON
     received: str
+    version: str | None = None  # the source's version of the record (``Record.version``)
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,15 @@ class StateStore(abc.ABC):
     ) -> Iterator[LedgerEntry]:
         """Every ledger row of a flow (optionally one step or one status), by record key."""
 
+    @abc.abstractmethod
+    def record_version(self, integration: str, flow: str, record_key: str) -> str | None:
+        """The newest source version settled for a record, or None."""
+
+    @abc.abstractmethod
+    def set_record_version(self, integration: str, flow: str, record_key: str, version: str) -> None:
+        """Keep ``version`` if it is newer than the stored one (text order); call it in the same
+        ``atomic()`` as the settling write."""
+
     # -- dead letters -----------------------------------------------------------------------
     @abc.abstractmethod
     def dead_letter(
@@ -194,8 +204,9 @@ class StateStore(abc.ABC):
 
     # -- inbox ------------------------------------------------------------------------------
     @abc.abstractmethod
-    def inbox_add(self, integration: str, flow: str, record_key: str, record: JSON) -> int:
-        """Queue a record that arrived by webhook for a flow; returns its id."""
+    def inbox_add(self, integration: str, flow: str, record_key: str, record: JSON,
+                  version: str | None = None) -> int:
+        """Queue a record that arrived by webhook for a flow (with its source version); returns its id."""
 
     @abc.abstractmethod
     def inbox_pending(self, integration: str, flow: str) -> list[InboxItem]:

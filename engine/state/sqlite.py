@@ -12,10 +12,13 @@ Tables:
   step of each record; ``payload_hash`` is sha256 of the canonical input JSON; ``record`` holds
   the record data only while the row is ``held``.
 * ``record_refs(integration, flow, record_key, refs, updated)``: the flow's ``refs`` per record.
+* ``record_versions(integration, flow, record_key, version, updated)``: the newest source
+  version settled per record; an older one is skipped as stale.
 * ``dead_letters(id, integration, flow, record_key, step, error_class, message, field_path, who,
   recipe_version, recipe_digest, record, created, retried)``; ``retried`` also closes a letter
   whose record went through later.
-* ``inbox(id, integration, flow, record_key, record, received, processed)``: webhook deliveries.
+* ``inbox(id, integration, flow, record_key, record, received, processed, version)``: webhook
+  deliveries.
 * ``runs(id, started, finished, counts, outcome)``: the run log.
 
 The instance lock is an exclusive ``flock`` on ``<state file>.lock``, which also holds the
@@ -51,7 +54,7 @@ from engine.state.base import (
     StepKey,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS cursors (
@@ -77,6 +80,9 @@ CREATE TABLE IF NOT EXISTS inbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT, integration TEXT NOT NULL, flow TEXT NOT NULL,
     record_key TEXT NOT NULL, record TEXT NOT NULL, received TEXT NOT NULL, processed TEXT);
 CREATE INDEX IF NOT EXISTS inbox_open ON inbox (integration, flow, processed);
+CREATE TABLE IF NOT EXISTS record_versions (
+    integration TEXT NOT NULL, flow TEXT NOT NULL, record_key TEXT NOT NULL, version TEXT NOT NULL,
+    updated TEXT NOT NULL, PRIMARY KEY (integration, flow, record_key));
 CREATE TABLE IF NOT EXISTS runs (
     id TEXT PRIMARY KEY, started TEXT NOT NULL, finished TEXT, counts TEXT, outcome TEXT);
 """
@@ -145,6 +151,10 @@ class SqliteStore(StateStore):
         for statement in SCHEMA.split(";"):
             if statement.strip():
                 self._db.execute(statement)
+        # schema 1 -> 2: webhook deliveries carry their source version
+        inbox_columns = {row["name"] for row in self._db.execute("PRAGMA table_info(inbox)")}
+        if "version" not in inbox_columns:
+            self._db.execute("ALTER TABLE inbox ADD COLUMN version TEXT")
         self._db.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
 
     def _exec(self, sql: str, params: tuple[Any, ...] = ()) -> sqlite3.Cursor:
@@ -248,6 +258,21 @@ class SqliteStore(StateStore):
         rows = self._query(sql + " ORDER BY l.record_key, l.created", tuple(params))
         return (_entry(row) for row in rows)
 
+    def record_version(self, integration: str, flow: str, record_key: str) -> str | None:
+        rows = self._query(
+            "SELECT version FROM record_versions WHERE integration=? AND flow=? AND record_key=?",
+            (integration, flow, record_key),
+        )
+        return rows[0]["version"] if rows else None
+
+    def set_record_version(self, integration: str, flow: str, record_key: str, version: str) -> None:
+        self._exec(
+            "INSERT INTO record_versions (integration, flow, record_key, version, updated) VALUES (?,?,?,?,?) "
+            "ON CONFLICT (integration, flow, record_key) DO UPDATE SET version=excluded.version, "
+            "updated=excluded.updated WHERE excluded.version > record_versions.version",
+            (integration, flow, record_key, version, now()),
+        )
+
     # -- dead letters -----------------------------------------------------------------------
     def dead_letter(
         self, key: StepKey, error: IexError, *, record: JSON | None, payload_hash: str | None,
@@ -298,10 +323,11 @@ class SqliteStore(StateStore):
         return cursor.rowcount
 
     # -- inbox ------------------------------------------------------------------------------
-    def inbox_add(self, integration: str, flow: str, record_key: str, record: JSON) -> int:
+    def inbox_add(self, integration: str, flow: str, record_key: str, record: JSON,
+                  version: str | None = None) -> int:
         cursor = self._exec(
-            "INSERT INTO inbox (integration, flow, record_key, record, received) VALUES (?,?,?,?,?)",
-            (integration, flow, record_key, codec.dumps(record), now()),
+            "INSERT INTO inbox (integration, flow, record_key, record, received, version) VALUES (?,?,?,?,?,?)",
+            (integration, flow, record_key, codec.dumps(record), now(), version),
         )
         return int(cursor.lastrowid or 0)
 
@@ -312,7 +338,7 @@ class SqliteStore(StateStore):
         )
         return [
             InboxItem(row["id"], row["integration"], row["flow"], row["record_key"],
-                      codec.loads(row["record"]), row["received"])
+                      codec.loads(row["record"]), row["received"], row["version"])
             for row in rows
         ]
 

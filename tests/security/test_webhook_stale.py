@@ -44,13 +44,6 @@ def _serve(instance: TortureInstance) -> processes.IexProcess:
     raise AssertionError(f"iex serve did not start: {process.output()[-2000:]}")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/webhooks.py + connectors/woocommerce/webhook.py + engine/runner (inbox): the replay/stale "
-    "filter remembers date_modified_gmt per order in process memory only; after `iex serve` restarts, "
-    "an older delivery of an already transferred order is queued and the runner treats it as a "
-    "changed input (on_change: update), so the draft invoice is rewritten with the old data. Keep the "
-    "newest source version per record in the state store (e.g. the record's cursor/date_modified with "
-    "the ledger row) and drop inbox records older than it."))
 def test_a_stale_delivery_after_a_restart_does_not_roll_a_draft_back(tmp_path: Path) -> None:
     options = SandboxOptions(orders=0)
     with Sandboxes(options) as sandboxes:

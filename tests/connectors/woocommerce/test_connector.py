@@ -29,6 +29,7 @@ def test_orders_stream_reads_every_page_once_oldest_first(woo_sandbox):
     assert sorted(map(int, keys(records))) == sorted(store.orders)
     stamps = [(r.data["date_modified_gmt"], int(r.key)) for r in records]
     assert stamps == sorted(stamps)
+    assert [r.version for r in records] == [stamp for stamp, _ in stamps]  # the runner's stale check
     assert isinstance(records[0].data["line_items"][0]["price"], Decimal)
     assert records[0].data == {**store.orders[int(records[0].key)], "_links": records[0].data["_links"]}
     assert connector.runtime.metrics["http.woocommerce.GET /orders"] > len(records) / 7

@@ -39,6 +39,7 @@ def test_good_signature_gives_one_order_record_with_decimals():
     result = connector().handle_webhook(headers, body)
     assert result.status == 200 and result.stream == "orders"
     assert [r.key for r in result.records] == ["4711"]
+    assert result.records[0].version == "2025-06-02T08:00:00"  # kept by the runner across restarts
     assert result.records[0].data["line_items"][0]["price"] == Decimal("79.2")
 
 

@@ -40,7 +40,7 @@ class FakeConnector(Connector):
     def orders(self, state, options):
         start = 0 if self.box.ignore_cursor or not state else state["next"]
         for index, row in enumerate(self.box.source[start:], start=start):
-            yield Record(key=str(row["id"]), data=dict(row), cursor={"next": index + 1})
+            yield Record(key=str(row["id"]), data=dict(row), cursor={"next": index + 1}, version=row.get("modified"))
         if self.box.checkpoint is not None:
             yield Record(key="(checkpoint)", data=None, cursor=self.box.checkpoint)
 

@@ -151,3 +151,41 @@ def test_a_later_flow_reads_an_earlier_flows_result_through_ledger(box, store, k
     sent = {effect["data"]["id"]: effect["data"]["invoice"]
             for key, effect in box.effects.items() if key.startswith("webshop/refunds/")}
     assert sent == {1: {"number": 1}, 2: None}
+
+
+def _versioned(modified, total):
+    return {"id": 5, "modified": modified, "total": Decimal(total)}
+
+
+def test_an_older_version_from_the_inbox_never_rolls_the_target_back(box, store, kit):
+    instance = kit.instance(box, [kit.flow([kit.step(on_change="update")])])
+    box.source = [_versioned("2025-03-10T10:00:05", "20.00")]
+    run(instance, store)
+    store.inbox_add("webshop", "orders", "5", _versioned("2025-03-10T10:00:00", "10.00"), version="2025-03-10T10:00:00")
+    summary = run(instance, store, poll=False)
+    assert box.effects["webshop/orders/5/send"]["data"]["total"] == Decimal("20.00") and box.updates == []
+    assert summary.flows["webshop/orders"].stale == 1
+    assert store.inbox_pending("webshop", "orders") == []
+    store.inbox_add("webshop", "orders", "5", _versioned("2025-03-10T10:00:09", "30.00"), version="2025-03-10T10:00:09")
+    run(instance, store, poll=False)
+    assert box.effects["webshop/orders/5/send"]["data"]["total"] == Decimal("30.00")
+
+
+def test_deliveries_out_of_order_in_one_run_leave_the_newest(box, store, kit):
+    instance = kit.instance(box, [kit.flow([kit.step(on_change="update")])])
+    store.inbox_add("webshop", "orders", "5", _versioned("2025-03-10T10:00:09", "30.00"), version="2025-03-10T10:00:09")
+    store.inbox_add("webshop", "orders", "5", _versioned("2025-03-10T10:00:00", "10.00"), version="2025-03-10T10:00:00")
+    summary = run(instance, store, poll=False, concurrency=4)
+    assert box.effects["webshop/orders/5/send"]["data"]["total"] == Decimal("30.00") and box.sends == 1
+    assert summary.flows["webshop/orders"].stale == 1
+
+
+def test_a_newer_version_filtered_out_makes_older_ones_stale(box, store, kit):
+    instance = kit.instance(box, [kit.flow([kit.step(on_change="update")], filter="{{ record.total > 0 }}")])
+    box.source = [_versioned("2025-03-10T10:00:00", "10.00")]
+    run(instance, store)
+    box.source.append(_versioned("2025-03-10T10:00:05", "0"))      # cancelled: filtered out
+    run(instance, store)
+    store.inbox_add("webshop", "orders", "5", _versioned("2025-03-10T10:00:01", "11.00"), version="2025-03-10T10:00:01")
+    summary = run(instance, store, poll=False)
+    assert summary.flows["webshop/orders"].stale == 1 and box.updates == []

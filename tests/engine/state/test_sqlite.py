@@ -168,3 +168,37 @@ def test_resolving_closes_only_that_records_open_letters(store):
     store.dead_letter(other, err, record={}, payload_hash=None, recipe_version=None, recipe_digest=None)
     assert store.resolve_dead_letters("shop", "orders", "1001") == 1
     assert [x.record_key for x in store.dead_letters()] == ["1002"]
+
+
+def test_record_version_keeps_the_newest(store):
+    assert store.record_version("shop", "orders", "1001") is None
+    store.set_record_version("shop", "orders", "1001", "2025-03-10T10:00:05")
+    store.set_record_version("shop", "orders", "1001", "2025-03-10T10:00:00")
+    assert store.record_version("shop", "orders", "1001") == "2025-03-10T10:00:05"
+    store.set_record_version("shop", "orders", "1001", "2025-03-10T10:00:09")
+    assert store.record_version("shop", "orders", "1001") == "2025-03-10T10:00:09"
+    assert store.record_version("shop", "orders", "1002") is None
+
+
+def test_a_schema_1_state_file_gains_inbox_versions_and_keeps_its_rows(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        "CREATE TABLE inbox (id INTEGER PRIMARY KEY AUTOINCREMENT, integration TEXT NOT NULL, flow TEXT NOT NULL, "
+        "record_key TEXT NOT NULL, record TEXT NOT NULL, received TEXT NOT NULL, processed TEXT);"
+        "INSERT INTO inbox (integration, flow, record_key, record, received) "
+        "VALUES ('shop', 'orders', '7', '{\"id\":7}', '2025-01-01');"
+        "PRAGMA user_version=1;")
+    db.close()
+    store = open_store(path)
+    try:
+        [old] = store.inbox_pending("shop", "orders")
+        assert (old.record, old.version) == ({"id": 7}, None)
+        store.inbox_add("shop", "orders", "8", {"id": 8}, version="2025-03-10T10:00:00")
+        assert [item.version for item in store.inbox_pending("shop", "orders")] == [None, "2025-03-10T10:00:00"]
+    finally:
+        store.close()
+    reopened = open_store(path)  # migrating twice is a no-op
+    reopened.close()
