@@ -335,15 +335,27 @@ class HttpClient:
                 self.runtime.metrics[key] += 1
 
 
+def scheme_problem(url: str) -> str | None:
+    """Why ``url`` may not be called (credentials would cross the network in clear text), or
+    None: https anywhere, plain http only on loopback. ``iex validate`` applies the same rule to
+    connection URLs, so a customer learns it before the first run."""
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        return f"{mask(url)} is not a valid URL"
+    if parts.scheme == "https" and host:
+        return None
+    if parts.scheme == "http" and host and _is_loopback(host):
+        return None
+    return (f"{mask(url)} is not an https:// URL; plain http is allowed only for loopback addresses "
+            "(127.0.0.1, ::1, localhost)")
+
+
 def _require_safe_scheme(url: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme == "https" and parts.hostname:
-        return
-    if parts.scheme == "http" and parts.hostname and _is_loopback(parts.hostname):
-        return
-    raise ConfigError(
-        f"{mask(url)} is not an https:// URL; plain http is allowed only for loopback addresses "
-        "(127.0.0.1, ::1, localhost)")
+    problem = scheme_problem(url)
+    if problem is not None:
+        raise ConfigError(problem)
 
 
 def _is_loopback(host: str) -> bool:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine import schemas, secrets
+from engine.http import scheme_problem
 from engine.validate import plugins, schema_check
 from engine.validate.problems import Problem, at
 from engine.validate.session import file_problem
@@ -91,7 +92,30 @@ def _connection(doc: Document, path: JsonPath, given: dict, info: RecipeInfo, na
             _reference_exists(doc, path + (key,), given[key], base_dir, problems)
     hidden = frozenset(path + (k,) for k in secret)
     schema = plugins.relaxed_schema(cls, references=references)
-    problems.extend(schema_check.check(doc, schema, base=path, instance=merged, hidden=hidden, what="setting"))
+    schema_problems = schema_check.check(doc, schema, base=path, instance=merged, hidden=hidden, what="setting")
+    problems.extend(schema_problems)
+    reported = {problem.path for problem in schema_problems}
+    for problem in _url_schemes(doc, path, given, info.doc, ("connections", name, "settings"), merged):
+        if problem.path not in reported:  # a value the schema refuses already ("shop.example")
+            problems.append(problem)
+
+
+URL_SETTINGS = ("url", "base_url")
+
+
+def _url_schemes(doc: Document, path: JsonPath, given: dict, recipe: Document, defaults: JsonPath,
+                 merged: dict) -> list[Problem]:
+    """A connection URL must pass the HTTP client's scheme rule (https, plain http on loopback
+    only); said where the URL is written (the instance, else the recipe's default)."""
+    found = []
+    for key in URL_SETTINGS:
+        url = merged.get(key)
+        if not isinstance(url, str) or secrets.is_reference(url):
+            continue  # a reference is checked when it is resolved, at run time
+        problem = scheme_problem(url)
+        if problem is not None:
+            found.append(at(doc, path + (key,), problem) if key in given else at(recipe, defaults + (key,), problem))
+    return found
 
 
 def _reference_exists(doc: Document, path: JsonPath, reference: str, base_dir: Path, problems: list[Problem]) -> None:

@@ -132,11 +132,6 @@ def test_redirects_are_not_followed_to_another_host() -> None:
     assert len(seen) == 1  # asked once, never followed
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "engine/validate (instance_check): `iex validate` calls an instance valid when a connection URL "
-    "is plain http to a remote host (url: http://shop.example); the rule of engine/http.py "
-    "(_require_safe_scheme) bites only at run time, when the flow stops. Apply it to url/base_url "
-    "settings during validation so the customer gets a located error before the first run."))
 def test_iex_validate_reports_a_plain_http_remote_url(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("K", "S", "A", "G"):
         monkeypatch.setenv(f"IEX_HOSTILE_{name}", f"value-{name}")

@@ -76,6 +76,18 @@ def test_connection_settings_follow_the_connector_schema(iex, project):
     ]
 
 
+def test_a_plain_http_url_is_refused_unless_it_is_loopback(iex, project):
+    edit(project, 'url: "https://shop.example"', 'url: "http://shop.example"')
+    result = iex("validate")
+    assert result.exit_code == 1
+    assert result.lines == [
+        "iex.yaml:8:19: error: http://shop.example is not an https:// URL; plain http is allowed only for "
+        "loopback addresses (127.0.0.1, ::1, localhost) [$.integrations.webshop.connections.shop.url]",
+    ]
+    edit(project, 'url: "http://shop.example"', 'url: "http://127.0.0.1:8081"')
+    assert iex("validate").exit_code == 0
+
+
 def test_unknown_connection_name(iex, project):
     edit(project, "      ledger: {app", "      ledgr: {app")
     result = iex("validate")
