@@ -85,12 +85,12 @@ def print_summary(summary: Any, console: Console, title: str = "Run summary") ->
         ("read", lambda c: c.seen), ("filtered", lambda c: c.filtered),
         ("sent", lambda c: sum(c.done.values())), ("recovered", lambda c: sum(c.recovered.values())),
         ("done\nbefore", lambda c: c.already_done), ("updated", lambda c: c.updated),
-        ("changed\nignored", lambda c: c.changed),
+        ("changed\nignored", lambda c: c.changed), ("stale", lambda c: c.stale),
         ("dead", lambda c: " ".join(f"{n} {k}" for k, n in sorted(c.dead.items())) or 0),
         ("dead\nbefore", lambda c: c.already_dead),
         ("held", lambda c: c.held), ("pending", lambda c: c.pending),
     ]
-    optional = {"recovered", "updated", "changed\nignored", "dead\nbefore"}
+    optional = {"recovered", "updated", "changed\nignored", "stale", "dead\nbefore"}
     shown = [(name, get) for name, get in columns
              if name not in optional or any(get(c) for c in summary.flows.values())]
     table = Table(title=f"{title} {summary.run_id} ({summary.duration} s)")
