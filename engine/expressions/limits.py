@@ -88,7 +88,7 @@ def _walk(value: Any, limit: int, max_depth: int | None) -> int:
             total += len(item)
         elif isinstance(item, dict):
             total += 2 + len(item)
-            stack.extend((key, depth + 1) for key in item.keys())
+            stack.extend((key, depth + 1) for key in item)
             stack.extend((child, depth + 1) for child in item.values())
         elif isinstance(item, list | tuple | set | frozenset):
             total += 2 + len(item)
