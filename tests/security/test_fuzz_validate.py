@@ -262,16 +262,12 @@ def test_hostile_files_give_located_problems(tmp_path: Path, case: str, target: 
         assert code == 1, out + err
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "TEST bug, product fixed (engine/validate/session.py file_problem: 'mapping file x... cannot be "
-    "read: File name too long' at the input): assert_located_answer runs after project() deleted "
-    "the folder, so no printed line can match its files; move it inside the with block, drop this."))
 def test_a_long_text_as_step_input_is_a_located_problem() -> None:
     recipe = copy.deepcopy(RECIPE)
     recipe["flows"]["orders"]["steps"][0]["input"] = "x" * 300
     with project({"recipes/files-example.yaml": recipe}) as root:
         code, out, err = validate(root)
-    assert_located_answer(root, code, out, err)
+        assert_located_answer(root, code, out, err)
     assert code == 1
 
 
