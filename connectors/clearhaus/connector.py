@@ -18,13 +18,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 from urllib.parse import quote
 
-from engine.connector import Connector, Record, Runtime, stream
-from engine.errors import ConfigError, DataError, IexError, IexSystemError
+from engine.connector import Record, Runtime, stream
+from engine.errors import DataError, IexError, IexSystemError
 from engine.http import HttpClient, Response
 from engine.secrets import Secret
 
 from connectors.clearhaus import records
-from connectors.clearhaus.auth import AccessToken
+from connectors.clearhaus.auth import access_token
+from connectors.payouts import PayoutConnector, PayoutCursor, payout_option
 
 JSON = dict[str, Any]
 HAL = "application/hal+json"
@@ -44,7 +45,7 @@ SETTINGS_SCHEMA: JSON = {
 }
 
 
-class ClearhausConnector(Connector):
+class ClearhausConnector(PayoutConnector):
     name = "clearhaus"
     title = "Clearhaus"
     settings_schema = SETTINGS_SCHEMA
@@ -55,60 +56,34 @@ class ClearhausConnector(Connector):
 
     def __init__(self, settings: Mapping[str, Any], runtime: Runtime) -> None:
         super().__init__(settings, runtime)
-        self._client: HttpClient | None = None
-        self._token: AccessToken | None = None
         self._root: JSON | None = None
 
-    @property
-    def client(self) -> HttpClient:
-        """Made on first use, so declaring and validating need no credentials."""
-        if self._client is None:
-            client_id, secret = self.settings.get("client_id"), self.settings.get("client_secret")
-            if not client_id or not secret:
-                raise ConfigError("the clearhaus connection needs client_id and client_secret (a ${env:...} reference)")
-            base = str(self.settings.get("base_url") or "https://merchant.clearhaus.com").rstrip("/")
-            self._token = AccessToken(str(self.settings.get("token_url") or f"{base}/oauth/token"), str(client_id),
-                                      secret if isinstance(secret, Secret) else Secret(str(secret)), self.runtime)
-            self._client = self.runtime.http(base, name="clearhaus", headers={"Accept": HAL},
-                                             error_parser=_clearhaus_error)
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        if self._token is not None:
-            self._token.close()
+    def connect(self) -> HttpClient:
+        client_id, secret = self.required("client_id", "client_secret")
+        base = str(self.settings.get("base_url") or "https://merchant.clearhaus.com").rstrip("/")
+        self.token = access_token(str(self.settings.get("token_url") or f"{base}/oauth/token"), client_id,
+                                  Secret(secret), self.runtime)
+        return self.runtime.http(base, name="clearhaus", headers={"Accept": HAL}, error_parser=_clearhaus_error)
 
     # -- streams -----------------------------------------------------------------------------------
     @stream(description="Settled settlements (payouts), oldest payout first (cursor: payout date and ids)")
     def payouts(self, state: JSON | None, options: JSON) -> Iterator[Record]:
-        since = (state or {}).get("date")
-        seen = set((state or {}).get("ids") or [])
+        cursor = PayoutCursor.read(state, "date")
         found = [s for s in self._collection(self._link(self._api_root(), "ch:settlements"), "ch:settlements",
                                              {"query": "settled:true"})
                  if s.get("settled") and (s.get("payout") or {}).get("date")
-                 and not (s.get("payout") or {}).get("cancelled_date")]
+                 and not (s.get("payout") or {}).get("cancelled_date")
+                 and (cursor.since is None or s["payout"]["date"] >= cursor.since)]
         found.sort(key=lambda s: (s["payout"]["date"], s["id"]))
-        boundary, boundary_ids = since, list(seen)
-        for settlement in found:
-            day = settlement["payout"]["date"]
-            if since is not None and (day < since or (day == since and settlement["id"] in seen)):
-                continue
-            if day != boundary:
-                boundary, boundary_ids = day, []
-            boundary_ids.append(settlement["id"])
-            yield Record(key=settlement["id"], data=records.payout(settlement),
-                         cursor={"date": boundary, "ids": list(boundary_ids)})
+        yield from cursor.records((s["payout"]["date"], s["id"], records.payout(s)) for s in found)
 
     @stream(description="One settlement's transactions, flat fees and payout (option payout: the settlement id)",
             options_schema={"type": "object", "additionalProperties": False, "required": ["payout"],
                             "properties": {"payout": {"type": "string", "minLength": 1}}})
     def payout_lines(self, state: JSON | None, options: JSON) -> Iterator[Record]:
-        wanted = str(options.get("payout") or "")
-        if not wanted:
-            raise ConfigError("payout_lines needs option payout (a Clearhaus settlement id)")
+        wanted = payout_option(options, "a Clearhaus settlement id")
         template = self._link(self._api_root(), "ch:settlement")
-        settlement = self._get(template.replace("{id}", quote(wanted, safe="")))
+        settlement = self.get_with_token(template.replace("{id}", quote(wanted, safe="")))
         if not settlement.get("settled"):
             raise DataError(f"clearhaus: settlement {wanted} is not settled yet; its payout is not final")
         for item in self._collection(self._link(settlement, "ch:transactions"), "ch:transactions", {}):
@@ -119,7 +94,7 @@ class ClearhausConnector(Connector):
     # -- hypermedia --------------------------------------------------------------------------------
     def _api_root(self) -> JSON:
         if self._root is None:
-            self._root = self._get("/")
+            self._root = self.get_with_token("/")
         return self._root
 
     @staticmethod
@@ -135,7 +110,7 @@ class ClearhausConnector(Connector):
         query: JSON | None = {**params, "per_page": int(self.settings.get("page_size") or 100)}
         target = href
         while True:
-            page = self._get(target, query)
+            page = self.get_with_token(target, query)
             items = (page.get("_embedded") or {}).get(rel)
             if not isinstance(items, list):
                 raise IexSystemError(f"clearhaus: the {rel} collection has no _embedded list")
@@ -144,17 +119,6 @@ class ClearhausConnector(Connector):
             if not following or not items:
                 return
             target, query = str(following), None
-
-    def _get(self, target: str, params: JSON | None = None) -> JSON:
-        client = self.client
-        assert self._token is not None
-        try:
-            return client.get(target, params=params, headers={"Authorization": self._token.header()}).json()
-        except ConfigError as exc:
-            if exc.details.get("status") != 401:
-                raise
-        self._token.refresh()            # the token ran out between two calls
-        return client.get(target, params=params, headers={"Authorization": self._token.header()}).json()
 
 
 def _clearhaus_error(resp: Response) -> IexError | None:

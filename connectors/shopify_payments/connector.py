@@ -14,16 +14,17 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
-from engine.connector import Connector, Record, Runtime, stream
-from engine.errors import ConfigError, DataError, IexError, IexSystemError
+from engine.connector import Record, stream
+from engine.errors import DataError, IexError, IexSystemError
 from engine.http import HttpClient, Response
 from engine.ratelimit import budget
 from engine.secrets import Secret
 
+from connectors.payouts import PayoutConnector, PayoutCursor, payout_option
 from connectors.shopify_payments import records
 
 JSON = dict[str, Any]
@@ -47,7 +48,7 @@ SETTINGS_SCHEMA: JSON = {
 }
 
 
-class ShopifyPaymentsConnector(Connector):
+class ShopifyPaymentsConnector(PayoutConnector):
     name = "shopify_payments"
     title = "Shopify Payments"
     settings_schema = SETTINGS_SCHEMA
@@ -56,63 +57,35 @@ class ShopifyPaymentsConnector(Connector):
     #: the built-in PayMatch format that reads the records of ``payout_lines``
     payout_format: ClassVar[str] = "shopify_payments"
 
-    def __init__(self, settings: Mapping[str, Any], runtime: Runtime) -> None:
-        super().__init__(settings, runtime)
-        self._client: HttpClient | None = None
-
-    @property
-    def client(self) -> HttpClient:
-        """Made on first use, so declaring and validating need no token."""
-        if self._client is None:
-            token = self.settings.get("access_token")
-            shop = str(self.settings.get("shop_url") or "")
-            if not token or not shop:
-                raise ConfigError("the shopify_payments connection needs shop_url and access_token "
-                                  "(a ${env:...} reference)")
-            version = str(self.settings.get("api_version") or API_VERSION)
-            plain = token.reveal() if isinstance(token, Secret) else str(token)
-            rate = float(self.settings.get("calls_per_second") or 2)
-            self._client = self.runtime.http(
-                f"{shop.rstrip('/')}/admin/api/{version}", name="shopify",
-                headers={"X-Shopify-Access-Token": Secret(plain), "Accept": "application/json"},
-                budget=budget(f"shopify:{urlsplit(shop).netloc}", rate=rate, burst=BUCKET_SIZE),
-                error_parser=_shopify_error)
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
+    def connect(self) -> HttpClient:
+        shop, token = self.required("shop_url", "access_token")
+        version = str(self.settings.get("api_version") or API_VERSION)
+        rate = float(self.settings.get("calls_per_second") or 2)
+        return self.runtime.http(
+            f"{shop.rstrip('/')}/admin/api/{version}", name="shopify",
+            headers={"X-Shopify-Access-Token": Secret(token), "Accept": "application/json"},
+            budget=budget(f"shopify:{urlsplit(shop).netloc}", rate=rate, burst=BUCKET_SIZE),
+            error_parser=_shopify_error)
 
     # -- streams -------------------------------------------------------------------------------
     @stream(description="Paid payouts, oldest first (cursor: date and the ids seen on it)",
             options_schema={"type": "object", "additionalProperties": False, "properties": {
                 "status": {"enum": ["paid", "scheduled", "in_transit", "failed", "canceled"], "default": "paid"}}})
     def payouts(self, state: JSON | None, options: JSON) -> Iterator[Record]:
-        since = (state or {}).get("date")
-        seen = set((state or {}).get("ids") or [])
+        cursor = PayoutCursor.read(state, "date")
         params: JSON = {"status": options.get("status", "paid")}
-        if since:
-            params["date_min"] = since
+        if cursor.since:
+            params["date_min"] = cursor.since
         # Shopify lists the newest first; the cursor needs the oldest first, and payouts are few.
         found = sorted(self._pages("/shopify_payments/payouts.json", params, "payouts"),
                        key=lambda p: (p["date"], p["id"]))
-        boundary, boundary_ids = since, list(seen)
-        for item in found:
-            if item["date"] == since and str(item["id"]) in seen:
-                continue
-            if item["date"] != boundary:
-                boundary, boundary_ids = item["date"], []
-            boundary_ids.append(str(item["id"]))
-            yield Record(key=str(item["id"]), data=records.payout(item),
-                         cursor={"date": boundary, "ids": list(boundary_ids)})
+        yield from cursor.records((p["date"], str(p["id"]), records.payout(p)) for p in found)
 
     @stream(description="Balance transactions of one payout (option payout: its id)",
             options_schema={"type": "object", "additionalProperties": False, "required": ["payout"],
                             "properties": {"payout": {"type": ["string", "integer"], "pattern": r"^\d+$"}}})
     def payout_lines(self, state: JSON | None, options: JSON) -> Iterator[Record]:
-        payout_id = str(options.get("payout") or "")
-        if not payout_id.isdigit():
-            raise ConfigError(f"payout_lines needs option payout (a Shopify payout id), not {payout_id!r}")
+        payout_id = payout_option(options, "a Shopify payout id", str.isdigit)
         payout = self.client.get(f"/shopify_payments/payouts/{payout_id}.json").json()["payout"]
         for item in self._pages("/shopify_payments/balance/transactions.json",
                                 {"payout_id": payout_id}, "transactions"):

@@ -17,11 +17,12 @@ from collections.abc import Iterator, Mapping
 from decimal import Decimal
 from typing import Any
 
-from engine.connector import Connector, Record, Runtime, WebhookResult, stream
-from engine.errors import ConfigError, DataError, IexError, IexSystemError
+from engine.connector import Record, WebhookResult, stream
+from engine.errors import DataError, IexError, IexSystemError
 from engine.http import HttpClient, Response
 from engine.secrets import Secret
 
+from connectors.payouts import PayoutConnector, PayoutCursor, payout_option
 from connectors.stripe import records
 from connectors.stripe.webhook import SignatureError, verify
 
@@ -44,7 +45,7 @@ SETTINGS_SCHEMA: JSON = {
 }
 
 
-class StripeConnector(Connector):
+class StripeConnector(PayoutConnector):
     name = "stripe"
     title = "Stripe"
     settings_schema = SETTINGS_SCHEMA
@@ -52,59 +53,32 @@ class StripeConnector(Connector):
     sandbox = "connectors.stripe.sandbox:create_app"
     payout_format = "stripe_balance"
 
-    def __init__(self, settings: Mapping[str, Any], runtime: Runtime) -> None:
-        super().__init__(settings, runtime)
-        self._client: HttpClient | None = None
-
-    @property
-    def client(self) -> HttpClient:
-        """Made on first use, so declaring and validating need no key."""
-        if self._client is None:
-            key = self.settings.get("secret_key")
-            if not key:
-                raise ConfigError("the stripe connection needs secret_key (a ${env:...} reference)")
-            plain = key.reveal() if isinstance(key, Secret) else str(key)
-            self._client = self.runtime.http(
-                str(self.settings.get("base_url") or "https://api.stripe.com"), name="stripe",
-                headers={"Authorization": Secret(f"Bearer {plain}"),
-                         "Stripe-Version": str(self.settings.get("api_version") or API_VERSION)},
-                error_parser=_stripe_error)
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
+    def connect(self) -> HttpClient:
+        [key] = self.required("secret_key")
+        return self.runtime.http(
+            str(self.settings.get("base_url") or "https://api.stripe.com"), name="stripe",
+            headers={"Authorization": Secret(f"Bearer {key}"),
+                     "Stripe-Version": str(self.settings.get("api_version") or API_VERSION)},
+            error_parser=_stripe_error)
 
     # -- streams -------------------------------------------------------------------------------
     @stream(description="Payouts (default: paid ones), oldest first (cursor: created)",
             options_schema={"type": "object", "additionalProperties": False, "properties": {
                 "status": {"enum": ["paid", "pending", "in_transit", "canceled", "failed"], "default": "paid"}}})
     def payouts(self, state: JSON | None, options: JSON) -> Iterator[Record]:
-        since = (state or {}).get("created")
-        seen = set((state or {}).get("ids") or [])
+        cursor = PayoutCursor.read(state, "created")
         params: JSON = {"status": options.get("status", "paid")}
-        if since is not None:
-            params["created[gte]"] = int(since)
+        if cursor.since is not None:
+            params["created[gte]"] = int(cursor.since)
         # Stripe lists newest first; the cursor needs oldest first, and payouts are few.
         found = sorted(self._list("/v1/payouts", params), key=lambda p: (p["created"], p["id"]))
-        boundary_ids: list[str] = list(seen)
-        boundary = since
-        for item in found:
-            if since is not None and item["created"] == since and item["id"] in seen:
-                continue
-            if item["created"] != boundary:
-                boundary, boundary_ids = item["created"], []
-            boundary_ids.append(item["id"])
-            yield Record(key=item["id"], data=records.payout(item),
-                         cursor={"created": boundary, "ids": list(boundary_ids)})
+        yield from cursor.records((p["created"], p["id"], records.payout(p)) for p in found)
 
     @stream(description="The balance transactions of one automatic payout (option payout: po_...)",
             options_schema={"type": "object", "additionalProperties": False, "required": ["payout"],
                             "properties": {"payout": {"type": "string", "pattern": "^po_"}}})
     def payout_lines(self, state: JSON | None, options: JSON) -> Iterator[Record]:
-        payout_id = str(options.get("payout") or "")
-        if not payout_id.startswith("po_"):
-            raise ConfigError(f"payout_lines needs option payout (a po_... id), not {payout_id!r}")
+        payout_id = payout_option(options, "a po_... id", lambda text: text.startswith("po_"))
         paid_out_by = self.client.get(f"/v1/payouts/{payout_id}").json()
         params = {"payout": payout_id, "expand[]": ["data.source"]}
         for item in self._list("/v1/balance_transactions", params):

@@ -21,13 +21,14 @@ from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 from engine import __version__
-from engine.connector import Connector, Record, Runtime, stream
+from engine.connector import Record, Runtime, stream
 from engine.errors import ConfigError, DataError, IexError, IexSystemError
 from engine.http import HttpClient, Response
 from engine.secrets import Secret
 
+from connectors.payouts import PayoutConnector, payout_option
 from connectors.vipps import records
-from connectors.vipps.auth import AccessToken, plain
+from connectors.vipps.auth import access_token
 
 JSON = dict[str, Any]
 PAYOUT_ENTRY = "payout-scheduled"
@@ -49,7 +50,7 @@ SETTINGS_SCHEMA: JSON = {
 }
 
 
-class VippsConnector(Connector):
+class VippsConnector(PayoutConnector):
     name = "vipps"
     title = "Vipps MobilePay"
     settings_schema = SETTINGS_SCHEMA
@@ -60,49 +61,26 @@ class VippsConnector(Connector):
 
     def __init__(self, settings: Mapping[str, Any], runtime: Runtime) -> None:
         super().__init__(settings, runtime)
-        self._client: HttpClient | None = None
-        self._token: AccessToken | None = None
         self._ledgers: list[JSON] | None = None
 
-    @property
-    def client(self) -> HttpClient:
-        """Made on first use, so declaring and validating need no keys."""
-        if self._client is None:
-            base = str(self.settings.get("base_url") or "https://api.vipps.no")
-            common: dict[str, str | Secret] = {
-                "Ocp-Apim-Subscription-Key": Secret(plain(self.settings, "subscription_key")),
-                "Vipps-System-Name": "iex", "Vipps-System-Version": __version__,
-                "Vipps-System-Plugin-Name": "iex-paymatch", "Vipps-System-Plugin-Version": __version__}
-            if self.settings.get("merchant_serial_number"):
-                common["Merchant-Serial-Number"] = str(self.settings["merchant_serial_number"])
-            self._token = AccessToken(base, {**common, "client_id": plain(self.settings, "client_id"),
-                                             "client_secret": Secret(plain(self.settings, "client_secret"))},
-                                      self.runtime)
-            self._client = self.runtime.http(base, name="vipps", headers=common, error_parser=_vipps_error)
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        if self._token is not None:
-            self._token.close()
-
-    def _get(self, path: str, params: JSON | None = None) -> Any:
-        client = self.client
-        assert self._token is not None
-        try:
-            return client.get(path, params=params, headers={"Authorization": self._token.header()}).json()
-        except ConfigError as exc:
-            if exc.details.get("status") != 401:
-                raise
-        self._token.refresh()            # the token ran out between two calls
-        return client.get(path, params=params, headers={"Authorization": self._token.header()}).json()
+    def connect(self) -> HttpClient:
+        client_id, client_secret, key = self.required("client_id", "client_secret", "subscription_key")
+        base = str(self.settings.get("base_url") or "https://api.vipps.no")
+        common: dict[str, str | Secret] = {
+            "Ocp-Apim-Subscription-Key": Secret(key),
+            "Vipps-System-Name": "iex", "Vipps-System-Version": __version__,
+            "Vipps-System-Plugin-Name": "iex-paymatch", "Vipps-System-Plugin-Version": __version__}
+        if self.settings.get("merchant_serial_number"):
+            common["Merchant-Serial-Number"] = str(self.settings["merchant_serial_number"])
+        self.token = access_token(base, {**common, "client_id": client_id, "client_secret": Secret(client_secret)},
+                                  self.runtime)
+        return self.runtime.http(base, name="vipps", headers=common, error_parser=_vipps_error)
 
     # -- ledgers ---------------------------------------------------------------------------------
     def ledger(self, wanted: str | None = None) -> JSON:
         """The ledger the connection reads (``ledger_id``, else the only one the keys reach)."""
         if self._ledgers is None:
-            self._ledgers = list(self._get("/settlement/v1/ledgers").get("items") or [])
+            self._ledgers = list(self.get_with_token("/settlement/v1/ledgers").get("items") or [])
         wanted = wanted or self.settings.get("ledger_id")
         if wanted:
             for ledger in self._ledgers:
@@ -128,7 +106,7 @@ class VippsConnector(Connector):
             params: JSON = {"pagesize": size}
             if position:
                 params["cursor"] = position
-            page = self._get(f"/report/v2/ledgers/{ledger_id}/funds/feed", params)
+            page = self.get_with_token(f"/report/v2/ledgers/{ledger_id}/funds/feed", params)
             items = page.get("items") or []
             for entry in items:
                 if entry.get("entryType") != PAYOUT_ENTRY:
@@ -149,15 +127,13 @@ class VippsConnector(Connector):
             options_schema={"type": "object", "additionalProperties": False, "required": ["payout"],
                             "properties": {"payout": {"type": "string", "pattern": r"^([^:]+:)?\d{4}-\d{2}-\d{2}$"}}})
     def payout_lines(self, state: JSON | None, options: JSON) -> Iterator[Record]:
-        wanted = str(options.get("payout") or "")
+        wanted = payout_option(options, "ledgerId:YYYY-MM-DD", lambda text: DAY.match(text.rpartition(":")[2]))
         ledger_id, _, day = wanted.rpartition(":")
-        if not DAY.match(day):
-            raise ConfigError(f"payout_lines needs option payout (ledgerId:YYYY-MM-DD), not {wanted!r}")
         ledger = self.ledger(ledger_id or None)
         payout_id = f"{ledger['ledgerId']}:{day}"
         params: JSON = {"pagesize": int(self.settings.get("page_size") or 1000)}
         while True:
-            page = self._get(f"/report/v2/ledgers/{ledger['ledgerId']}/funds/dates/{day}", params)
+            page = self.get_with_token(f"/report/v2/ledgers/{ledger['ledgerId']}/funds/dates/{day}", params)
             items = page.get("items") or []
             for i, entry in enumerate(items):
                 yield Record(key=f"{entry.get('pspReference')}/{entry.get('entryType')}/{day}/{i}",

@@ -19,13 +19,14 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any, ClassVar
 
-from engine.connector import Connector, Record, Runtime, stream
-from engine.errors import ConfigError, DataError, IexError, IexSystemError
+from engine.connector import Record, Runtime, stream
+from engine.errors import DataError, IexError, IexSystemError
 from engine.http import HttpClient, Response
 from engine.secrets import Secret
 
+from connectors.payouts import PayoutConnector, PayoutCursor, payout_option
 from connectors.zettle import records
-from connectors.zettle.auth import AccessToken
+from connectors.zettle.auth import access_token
 
 JSON = dict[str, Any]
 PAYOUT = "PAYOUT"
@@ -49,7 +50,7 @@ SETTINGS_SCHEMA: JSON = {
 }
 
 
-class ZettleConnector(Connector):
+class ZettleConnector(PayoutConnector):
     name = "zettle"
     title = "Zettle (PayPal POS) payouts"
     settings_schema = SETTINGS_SCHEMA
@@ -60,29 +61,14 @@ class ZettleConnector(Connector):
 
     def __init__(self, settings: Mapping[str, Any], runtime: Runtime) -> None:
         super().__init__(settings, runtime)
-        self._client: HttpClient | None = None
-        self._token: AccessToken | None = None
         self.now = lambda: datetime.now(UTC)            # tests move the clock
 
-    @property
-    def client(self) -> HttpClient:
-        """Made on first use, so declaring and validating need no key."""
-        if self._client is None:
-            key, client_id = self.settings.get("api_key"), self.settings.get("client_id")
-            if not key or not client_id:
-                raise ConfigError("the zettle connection needs client_id and api_key (a ${env:...} reference)")
-            secret = key if isinstance(key, Secret) else Secret(str(key))
-            self._token = AccessToken(str(self.settings.get("oauth_url") or "https://oauth.zettle.com"),
-                                      str(client_id), secret, self.runtime)
-            self._client = self.runtime.http(str(self.settings.get("base_url") or "https://finance.izettle.com"),
-                                             name="zettle", error_parser=_finance_error)
-        return self._client
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        if self._token is not None:
-            self._token.close()
+    def connect(self) -> HttpClient:
+        client_id, key = self.required("client_id", "api_key")
+        self.token = access_token(str(self.settings.get("oauth_url") or "https://oauth.zettle.com"), client_id,
+                                  Secret(key), self.runtime)
+        return self.runtime.http(str(self.settings.get("base_url") or "https://finance.izettle.com"),
+                                 name="zettle", error_parser=_finance_error)
 
     @property
     def currency(self) -> str | None:
@@ -92,26 +78,16 @@ class ZettleConnector(Connector):
     # -- streams -----------------------------------------------------------------------------------
     @stream(description="PAYOUT rows of the liquid account, oldest first (cursor: timestamp and ids on it)")
     def payouts(self, state: JSON | None, options: JSON) -> Iterator[Record]:
-        since = (state or {}).get("timestamp")
-        seen = set((state or {}).get("ids") or [])
-        start = records.when({"timestamp": since}) if since else self.now() - self._history()
-        boundary, boundary_ids = since, list(seen)
-        for row in self._payout_rows(start):
-            payout = records.payout(row, self.currency)
-            if row["timestamp"] == since and payout["id"] in seen:
-                continue
-            if row["timestamp"] != boundary:
-                boundary, boundary_ids = row["timestamp"], []
-            boundary_ids.append(payout["id"])
-            yield Record(key=payout["id"], data=payout, cursor={"timestamp": boundary, "ids": list(boundary_ids)})
+        cursor = PayoutCursor.read(state, "timestamp")
+        start = records.when({"timestamp": cursor.since}) if cursor.since else self.now() - self._history()
+        payouts = (records.payout(row, self.currency) for row in self._payout_rows(start))
+        yield from cursor.records((payout["timestamp"], payout["id"], payout) for payout in payouts)
 
     @stream(description="The rows one PAYOUT closes (option payout: the PAYOUT row's uuid)",
             options_schema={"type": "object", "additionalProperties": False, "required": ["payout"],
                             "properties": {"payout": {"type": "string", "minLength": 1}}})
     def payout_lines(self, state: JSON | None, options: JSON) -> Iterator[Record]:
-        wanted = str(options.get("payout") or "")
-        if not wanted:
-            raise ConfigError("payout_lines needs option payout (the uuid of a PAYOUT row)")
+        wanted = payout_option(options, "the uuid of a PAYOUT row")
         window_start = self.now() - self._history()
         earlier: JSON | None = None
         target: JSON | None = None
@@ -148,24 +124,13 @@ class ZettleConnector(Connector):
         if types:
             params["includeTransactionType"] = list(types)
         while True:
-            page = self._get(LIQUID, params)
+            page = self.get_with_token(LIQUID, params)
             if not isinstance(page, list):
                 raise IexSystemError(f"zettle answered GET {LIQUID} with something that is not a list")
             yield from page
             if len(page) < limit:
                 return
             params["offset"] += limit
-
-    def _get(self, path: str, params: JSON) -> Any:
-        client = self.client
-        assert self._token is not None
-        try:
-            return client.get(path, params=params, headers={"Authorization": self._token.header()}).json()
-        except ConfigError as exc:
-            if exc.details.get("status") != 401:
-                raise
-        self._token.refresh()            # the token ran out between two calls
-        return client.get(path, params=params, headers={"Authorization": self._token.header()}).json()
 
 
 def _iso(moment: datetime) -> str:
