@@ -16,18 +16,19 @@ Options: ``client_id``, ``client_secret``.
 from __future__ import annotations
 
 import base64
-import json
 import math
 import secrets
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors.clearhaus.sandbox.store import BadInput, Store
+from engine.sandbox.payouts import admin_payouts, bearer_accepted, form_fields, issue_token
+
+from connectors.clearhaus.sandbox.store import Store
 
 DEFAULTS = {"client_id": "clearhaus-sandbox-client", "client_secret": "clearhaus-sandbox-secret-5be1"}
 HAL = "application/hal+json"
@@ -56,21 +57,16 @@ def create_app(options: dict[str, Any] | None = None) -> Starlette:
         if user != keys["client_id"] or not secrets.compare_digest(password.encode(), keys["client_secret"].encode()):
             return JSONResponse({"error": "invalid_client", "error_description": "Client authentication failed"},
                                 status_code=401, headers={"WWW-Authenticate": 'Basic realm="clearhaus"'})
-        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
-        if form.get("grant_type") != "client_credentials":
+        if (await form_fields(request)).get("grant_type") != "client_credentials":
             return JSONResponse({"error": "unsupported_grant_type",
                                  "error_description": "grant_type must be client_credentials"}, status_code=400)
-        issued = secrets.token_urlsafe(32)
-        with store.lock:
-            store.tokens.add(issued)
-        return JSONResponse({"access_token": issued, "token_type": "Bearer", "expires_in": 3600})
+        return JSONResponse({"access_token": issue_token(store), "token_type": "Bearer", "expires_in": 3600})
 
     def guarded(handler: Any) -> Any:
         async def endpoint(request: Request) -> Response:
             try:
-                scheme, _, given = request.headers.get("authorization", "").partition(" ")
                 with store.lock:
-                    if scheme.lower() != "bearer" or given not in store.tokens:
+                    if not bearer_accepted(request, store):
                         raise ApiError(401, "Unauthorized: a valid access token is required")
                     document = handler(request, store, str(request.base_url).rstrip("/"))
                 return JSONResponse(document, media_type=HAL)
@@ -78,22 +74,13 @@ def create_app(options: dict[str, Any] | None = None) -> Starlette:
                 return exc.response()
         return endpoint
 
-    async def admin(request: Request) -> Response:
-        try:
-            body = json.loads(await request.body() or b"{}")
-            with store.lock:
-                made = store.create(body if isinstance(body, dict) else {})
-        except (ValueError, BadInput) as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        return JSONResponse(made, status_code=201)
-
     app = Starlette(routes=[
         Route("/oauth/token", token, methods=["POST"]),
         Route("/", guarded(_root), methods=["GET"]),
         Route("/settlements", guarded(_settlements), methods=["GET"]),
         Route("/settlements/{settlement_id}", guarded(_settlement), methods=["GET"]),
         Route("/settlements/{settlement_id}/transactions", guarded(_transactions), methods=["GET"]),
-        Route("/_sandbox/payouts", admin, methods=["POST"]),
+        Route("/_sandbox/payouts", admin_payouts(store, store.create), methods=["POST"]),
     ])
     app.state.store = store
     app.state.reset = store.reset

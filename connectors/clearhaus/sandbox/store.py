@@ -9,16 +9,14 @@ import uuid
 from datetime import date, timedelta
 from typing import Any
 
+from engine.sandbox.payouts import BadInput
+
 JSON = dict[str, Any]
 KINDS = ("capture", "refund", "credit", "chargeback", "chargeback_reversal")
 OUT = ("refund", "credit", "chargeback")         # money leaving the merchant
 FEE_NAMES = ("sales", "refunds", "authorisations", "credits", "interchange", "scheme", "service", "wire_transfer",
              "chargebacks", "retrieval_requests", "series", "3dsecure", "late_capture")
 FLAT = ("service", "wire_transfer", "authorisations", "retrieval_requests", "series", "3dsecure", "chargebacks")
-
-
-class BadInput(ValueError):
-    """The admin request is wrong; the message says which field."""
 
 
 class Store:

@@ -28,7 +28,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors.shopify_payments.sandbox.store import BadInput, LeakyBucket, Store
+from engine.sandbox.payouts import admin_payouts
+
+from connectors.shopify_payments.sandbox.store import LeakyBucket, Store
 
 DEFAULT_TOKEN = "shpat_sandbox_0f3c9a"
 VERSIONS = frozenset({"2024-01", "2024-04", "2024-07", "2024-10", "2025-01", "2025-04", "2025-07", "2025-10",
@@ -78,21 +80,13 @@ def create_app(options: dict[str, Any] | None = None) -> Starlette:
             return answer
         return endpoint
 
-    async def admin_payout(request: Request) -> Response:
-        try:
-            body = json.loads(await request.body() or b"{}")
-            with store.lock:
-                made = store.create_payout(body if isinstance(body, dict) else {})
-        except (ValueError, BadInput) as exc:
-            return JSONResponse({"errors": str(exc)}, status_code=400)
-        return JSONResponse(made, status_code=201)
-
     base = "/admin/api/{version}/shopify_payments"
     app = Starlette(routes=[
         Route(f"{base}/payouts.json", guarded(_list_payouts), methods=["GET"]),
         Route(f"{base}/payouts/{{payout_id}}.json", guarded(_get_payout), methods=["GET"]),
         Route(f"{base}/balance/transactions.json", guarded(_list_transactions), methods=["GET"]),
-        Route("/_sandbox/payouts", admin_payout, methods=["POST"]),
+        Route("/_sandbox/payouts", admin_payouts(store, store.create_payout, lambda message: {"errors": message}),
+              methods=["POST"]),
     ])
     app.state.store = store
     app.state.reset = store.reset

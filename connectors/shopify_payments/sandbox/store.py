@@ -12,14 +12,12 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from engine.sandbox.payouts import BadInput
+
 JSON = dict[str, Any]
 KINDS = ("charge", "refund", "dispute", "adjustment", "reserve", "credit", "debit")
 SUMMARY_KINDS = {"charge": "charges", "refund": "refunds", "dispute": "adjustments", "adjustment": "adjustments",
                  "credit": "adjustments", "debit": "adjustments", "reserve": "reserved_funds"}
-
-
-class BadInput(ValueError):
-    """The admin request is wrong; the message says which field."""
 
 
 class LeakyBucket:
@@ -123,7 +121,7 @@ def _text(body: JSON, name: str, default: str) -> str:
 
 
 def _money(value: Any, where: str) -> Decimal:
-    if isinstance(value, bool) or not isinstance(value, (str, int, Decimal)):
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
         raise BadInput(f"{where}: give a decimal amount in major units, as text (\"12.50\")")
     try:
         amount = Decimal(str(value))

@@ -12,10 +12,8 @@ api.stripe.com for what the connector reads, plus ``POST /_sandbox/payouts`` to 
 from __future__ import annotations
 
 import base64
-import json
 import re
 import secrets
-from decimal import Decimal
 from typing import Any
 
 from starlette.applications import Starlette
@@ -23,7 +21,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors.stripe.sandbox.store import BadInput, Store, public
+from engine.sandbox.payouts import admin_payouts
+
+from connectors.stripe.sandbox.store import Store, public
 
 DEFAULT_SECRET_KEY = "sk_test_sandbox_4eC39HqLyjWDarjtT1zdp7dc"
 VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(\.[a-z]+)?$")
@@ -69,27 +69,20 @@ def create_app(options: dict[str, Any] | None = None) -> Starlette:
             return answer
         return endpoint
 
-    async def admin_payout(request: Request) -> Response:
-        try:
-            body = json.loads(await request.body() or b"{}", parse_float=Decimal)
-        except ValueError:
-            return JSONResponse({"error": {"type": "invalid_request_error", "message": "body is not JSON"}}, 400)
-        try:
-            with store.lock:
-                made = store.create_payout(body if isinstance(body, dict) else {})
-        except BadInput as exc:
-            return JSONResponse({"error": {"type": "invalid_request_error", "message": str(exc)}}, 400)
-        return JSONResponse(made, status_code=201)
-
     app = Starlette(routes=[
         Route("/v1/payouts", guarded(_list_payouts), methods=["GET"]),
         Route("/v1/payouts/{payout_id}", guarded(_get_payout), methods=["GET"]),
         Route("/v1/balance_transactions", guarded(_list_balance_transactions), methods=["GET"]),
-        Route("/_sandbox/payouts", admin_payout, methods=["POST"]),
+        Route("/_sandbox/payouts", admin_payouts(store, store.create_payout, _refusal), methods=["POST"]),
     ])
     app.state.store = store
     app.state.reset = store.reset
     return app
+
+
+def _refusal(message: str) -> dict[str, Any]:
+    """The admin's 400 body, in Stripe's error shape."""
+    return {"error": {"type": "invalid_request_error", "message": message}}
 
 
 def _authenticate(request: Request, secret_key: str) -> None:

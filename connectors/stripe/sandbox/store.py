@@ -11,6 +11,8 @@ import time
 from datetime import UTC, date, datetime
 from typing import Any
 
+from engine.sandbox.payouts import BadInput
+
 JSON = dict[str, Any]
 
 #: the admin's kinds -> (balance transaction type, reporting_category, source object, id prefix)
@@ -23,10 +25,6 @@ KINDS: dict[str, tuple[str, str, str | None, str]] = {
     "stripe_fee": ("stripe_fee", "fee", None, ""),
     "adjustment": ("adjustment", "other_adjustment", None, ""),
 }
-
-
-class BadInput(ValueError):
-    """The admin request is wrong; the message says which field."""
 
 
 class Store:

@@ -17,7 +17,6 @@ Options: ``client_id``, ``client_secret``, ``subscription_key``, ``ledger_id`` (
 from __future__ import annotations
 
 import base64
-import json
 import re
 import secrets
 from typing import Any
@@ -27,7 +26,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors.vipps.sandbox.store import BadInput, Store
+from engine.sandbox.payouts import admin_payouts, bearer_accepted, issue_token
+
+from connectors.vipps.sandbox.store import Store
 
 DEFAULTS = {"client_id": "vipps-sandbox-client", "client_secret": "vipps-sandbox-secret-7f3a",
             "subscription_key": "vipps-sandbox-subscription-91c2", "ledger_id": "302321", "currency": "DKK",
@@ -70,41 +71,29 @@ def create_app(options: dict[str, Any] | None = None) -> Starlette:
                                  "error_description": "AADSTS7000215: Invalid client secret provided. Ensure the "
                                                       "secret being sent in the request is the client secret value."},
                                 status_code=401)
-        issued = "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9." + secrets.token_urlsafe(24)
-        with store.lock:
-            store.tokens.add(issued)
         return JSONResponse({"token_type": "Bearer", "expires_in": "86398", "ext_expires_in": "86398",
                              "expires_on": "1700000000", "not_before": "1699913302",
-                             "resource": "00000002-0000-0000-c000-000000000000", "access_token": issued})
+                             "resource": "00000002-0000-0000-c000-000000000000",
+                             "access_token": issue_token(store, "eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.")})
 
     def guarded(handler: Any) -> Any:
         async def endpoint(request: Request) -> Response:
             try:
                 subscription(request)
-                scheme, _, given = request.headers.get("authorization", "").partition(" ")
                 with store.lock:
-                    if scheme.lower() != "bearer" or given not in store.tokens:
+                    if not bearer_accepted(request, store):
                         raise Problem(401, "Unauthorized", "The access token is missing, invalid or expired")
                     return handler(request, store)
             except Problem as exc:
                 return exc.response(request.url.path)
         return endpoint
 
-    async def admin_day(request: Request) -> Response:
-        try:
-            body = json.loads(await request.body() or b"{}")
-            with store.lock:
-                made = store.add_day(body if isinstance(body, dict) else {})
-        except (ValueError, BadInput) as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        return JSONResponse(made, status_code=201)
-
     app = Starlette(routes=[
         Route("/accesstoken/get", token, methods=["POST"]),
         Route("/settlement/v1/ledgers", guarded(_ledgers), methods=["GET"]),
         Route("/report/v2/ledgers/{ledger_id}/{topic}/dates/{day}", guarded(_by_date), methods=["GET"]),
         Route("/report/v2/ledgers/{ledger_id}/{topic}/feed", guarded(_feed), methods=["GET"]),
-        Route("/_sandbox/payouts", admin_day, methods=["POST"]),
+        Route("/_sandbox/payouts", admin_payouts(store, store.add_day), methods=["POST"]),
     ])
     app.state.store = store
     app.state.reset = store.reset

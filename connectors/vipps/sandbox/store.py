@@ -9,13 +9,11 @@ import threading
 from datetime import date
 from typing import Any
 
+from engine.sandbox.payouts import BadInput
+
 JSON = dict[str, Any]
 FUNDS_TYPES = ("capture", "refund", "fees-retained", "payout-aborted", "retained-disputed-capture",
                "returned-disputed-capture", "correction", "top-up", "credit-note")
-
-
-class BadInput(ValueError):
-    """The admin request is wrong; the message says which field."""
 
 
 class Store:

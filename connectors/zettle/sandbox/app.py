@@ -15,17 +15,17 @@ spelling, or ``originatingTransactionUuid``, the guides').
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
-from urllib.parse import parse_qs
 
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from connectors.zettle.sandbox.store import TYPES, BadInput, Store, parse_moment
+from engine.sandbox.payouts import BadInput, admin_payouts, bearer_accepted, form_fields, issue_token
+
+from connectors.zettle.sandbox.store import TYPES, Store, parse_moment
 
 GRANT = "urn:ietf:params:oauth:grant-type:jwt-bearer"
 DEFAULTS = {"client_id": "zettle-sandbox-client",
@@ -51,7 +51,7 @@ def create_app(options: dict[str, Any] | None = None) -> Starlette:
     store = Store(field)
 
     async def token(request: Request) -> Response:
-        form = {k: v[0] for k, v in parse_qs((await request.body()).decode()).items()}
+        form = await form_fields(request)
         if form.get("grant_type") != GRANT:
             return JSONResponse({"error": "unsupported_grant_type", "error_description": "Use the jwt-bearer grant"},
                                 status_code=400)
@@ -59,34 +59,21 @@ def create_app(options: dict[str, Any] | None = None) -> Starlette:
             return JSONResponse({"error": "invalid_client", "error_description": "Unknown client"}, status_code=401)
         if not secrets.compare_digest(form.get("assertion", "").encode(), keys["api_key"].encode()):
             return JSONResponse({"error": "invalid_grant", "error_description": "Invalid assertion"}, status_code=400)
-        issued = secrets.token_urlsafe(32)
-        with store.lock:
-            store.tokens.add(issued)
-        return JSONResponse({"access_token": issued, "expires_in": 7200})
+        return JSONResponse({"access_token": issue_token(store), "expires_in": 7200})
 
     async def transactions(request: Request) -> Response:
         try:
-            scheme, _, given = request.headers.get("authorization", "").partition(" ")
             with store.lock:
-                if scheme.lower() != "bearer" or given not in store.tokens:
+                if not bearer_accepted(request, store):
                     raise FinanceError(401, "UNAUTHORIZED", "Missing or invalid access token")
                 return _transactions(request, store)
         except FinanceError as exc:
             return exc.response()
 
-    async def admin(request: Request) -> Response:
-        try:
-            body = json.loads(await request.body() or b"{}")
-            with store.lock:
-                made = store.add(body if isinstance(body, dict) else {})
-        except (ValueError, BadInput) as exc:
-            return JSONResponse({"error": str(exc)}, status_code=400)
-        return JSONResponse(made, status_code=201)
-
     app = Starlette(routes=[
         Route("/token", token, methods=["POST"]),
         Route("/v2/accounts/{group}/transactions", transactions, methods=["GET"]),
-        Route("/_sandbox/payouts", admin, methods=["POST"]),
+        Route("/_sandbox/payouts", admin_payouts(store, store.add), methods=["POST"]),
     ])
     app.state.store = store
     app.state.reset = store.reset

@@ -8,13 +8,11 @@ import uuid as uuids
 from datetime import UTC, datetime
 from typing import Any
 
+from engine.sandbox.payouts import BadInput
+
 JSON = dict[str, Any]
 TYPES = ("ADJUSTMENT", "ADVANCE", "ADVANCE_DOWNPAYMENT", "ADVANCE_FEE_DOWNPAYMENT", "CASHBACK", "FAILED_PAYOUT",
          "FROZEN_FUNDS", "INVOICE_PAYMENT", "INVOICE_PAYMENT_FEE", "PAYMENT", "PAYMENT_FEE", "PAYMENT_PAYOUT", "PAYOUT")
-
-
-class BadInput(ValueError):
-    """The admin request is wrong; the message says which field."""
 
 
 class Store:
