@@ -20,6 +20,8 @@ JSON = dict[str, Any]
 class PayoutConnector(Connector):
     """A payout connector: ``connect()`` makes its API client (and ``token``, if the API wants one)."""
 
+    capabilities = frozenset({"poll"})
+
     def __init__(self, settings: Mapping[str, Any], runtime: Runtime) -> None:
         super().__init__(settings, runtime)
         self._client: HttpClient | None = None

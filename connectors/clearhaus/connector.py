@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import quote
 
 from engine.connector import Record, Runtime, stream
@@ -49,10 +49,8 @@ class ClearhausConnector(PayoutConnector):
     name = "clearhaus"
     title = "Clearhaus"
     settings_schema = SETTINGS_SCHEMA
-    capabilities = frozenset({"poll"})
     sandbox = "connectors.clearhaus.sandbox:create_app"
-    #: the built-in PayMatch format that reads the records of ``payout_lines``
-    payout_format: ClassVar[str] = "clearhaus_settlement"
+    payout_format = "clearhaus_settlement"
 
     def __init__(self, settings: Mapping[str, Any], runtime: Runtime) -> None:
         super().__init__(settings, runtime)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from typing import Any, ClassVar
+from typing import Any
 from urllib.parse import urlsplit
 
 from engine.connector import Record, stream
@@ -52,10 +52,8 @@ class ShopifyPaymentsConnector(PayoutConnector):
     name = "shopify_payments"
     title = "Shopify Payments"
     settings_schema = SETTINGS_SCHEMA
-    capabilities = frozenset({"poll"})
     sandbox = "connectors.shopify_payments.sandbox:create_app"
-    #: the built-in PayMatch format that reads the records of ``payout_lines``
-    payout_format: ClassVar[str] = "shopify_payments"
+    payout_format = "shopify_payments"
 
     def connect(self) -> HttpClient:
         shop, token = self.required("shop_url", "access_token")

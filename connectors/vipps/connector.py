@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from typing import Any, ClassVar
+from typing import Any
 
 from engine import __version__
 from engine.connector import Record, Runtime, stream
@@ -54,10 +54,8 @@ class VippsConnector(PayoutConnector):
     name = "vipps"
     title = "Vipps MobilePay"
     settings_schema = SETTINGS_SCHEMA
-    capabilities = frozenset({"poll"})
     sandbox = "connectors.vipps.sandbox:create_app"
-    #: the built-in PayMatch format that reads the records of ``payout_lines``
-    payout_format: ClassVar[str] = "vipps_funds"
+    payout_format = "vipps_funds"
 
     def __init__(self, settings: Mapping[str, Any], runtime: Runtime) -> None:
         super().__init__(settings, runtime)

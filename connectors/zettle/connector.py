@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar
+from typing import Any
 
 from engine.connector import Record, Runtime, stream
 from engine.errors import DataError, IexError, IexSystemError
@@ -54,10 +54,8 @@ class ZettleConnector(PayoutConnector):
     name = "zettle"
     title = "Zettle (PayPal POS) payouts"
     settings_schema = SETTINGS_SCHEMA
-    capabilities = frozenset({"poll"})
     sandbox = "connectors.zettle.sandbox:create_app"
-    #: the built-in PayMatch format that reads the records of ``payout_lines``
-    payout_format: ClassVar[str] = "zettle_finance"
+    payout_format = "zettle_finance"
 
     def __init__(self, settings: Mapping[str, Any], runtime: Runtime) -> None:
         super().__init__(settings, runtime)
