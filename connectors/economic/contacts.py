@@ -35,7 +35,12 @@ def ensure_contact(api: EconomicApi, customer_number: Any, contact: dict[str, An
         body = prune({"name": name[: LIMITS["name"]],
                       "email": _text(contact.get("email"), LIMITS["email"]),
                       "phone": _text(contact.get("phone"), LIMITS["phone"])})
-        created = api.post(f"/customers/{int(customer_number)}/contacts", body)
+        try:
+            created = api.post(f"/customers/{int(customer_number)}/contacts", body)
+        except Exception:
+            # the answer may be lost after the contact was made: read the list again next time
+            api.bucket("contacts").pop(int(customer_number), None)
+            raise
         number = created.get("customerContactNumber")
         if number is None:             # a plan echoes the body back: nothing was created
             return None

@@ -134,10 +134,23 @@ def _create(api: EconomicApi, ref: Reference, data: dict[str, Any], number: str)
     if missing:
         raise DataError(f"cannot create product {number}: {', '.join(missing)} missing", field_path=missing[0])
     _check_references(ref, body)
-    created = api.post("/products", body)
+    cache = api.bucket("products")
+    try:
+        created = api.post("/products", body)
+    except DataError:
+        # an earlier attempt whose answer was lost (its record then waits for its finder) may
+        # have made it: e-conomic refuses the number as taken. Then it is ours to use.
+        cache.pop(number, None)
+        existing = get_product(api, number)
+        if existing is None:
+            raise
+        return _update(api, ref, data, existing)
+    except Exception:
+        cache.pop(number, None)    # the cached miss may be stale now: ask again next time
+        raise
     if api.dry_run:
         created = body
-    api.bucket("products")[number] = created
+    cache[number] = created
     return _result(number, created=True, updated=[], used_default=False)
 
 

@@ -140,3 +140,32 @@ def test_a_role_that_may_not_write_is_a_config_error(economic_sandbox: Any) -> N
     with pytest.raises(ConfigError, match="HTTP 403"):
         eco.find_or_create_customer(customer_step("new@example.dk"), context("w"))
     eco.close()
+
+
+def test_a_product_whose_create_answer_was_lost_is_used_by_the_next_order_of_the_run(
+        eco: EconomicConnector, probe: Probe) -> None:
+    product = {"productNumber": "AFRUND", "name": "Øreafrunding", "productGroupNumber": 2}
+    eco.ensure_product({**product, "productNumber": "WARM"}, context("6000/products"))   # reference data read
+    assert eco.find_effect("ensure_product", product, context("6001/products")) is None   # the miss is cached
+    probe.faults(fault_rate=1.0, kinds=["drop_after"])
+    with pytest.raises(TransientError):
+        eco.ensure_product(product, context("6001/products"))
+    probe.faults()
+    again = eco.ensure_product(product, context("6002/products"))            # another order, same run
+    assert again["productNumber"] == "AFRUND"
+    assert len(probe.collection("/products", filter="productNumber$eq:AFRUND")) == 1
+
+
+def test_a_contact_whose_create_answer_was_lost_is_not_made_twice(eco: EconomicConnector, probe: Probe) -> None:
+    step = {**customer_step("ean@example.dk"), "contact": {"name": "Jens Hansen"}}
+    customer = eco.find_or_create_customer(customer_step("ean@example.dk"), context("6101/customer"))
+    eco.find_or_create_customer({**step, "contact": {"name": "Someone Else"}}, context("6100/customer"))  # list read
+    probe.faults(fault_rate=1.0, kinds=["drop_after"])
+    with pytest.raises(TransientError):
+        eco.find_or_create_customer(step, context("6101/customer"))
+    probe.faults()
+    found = eco.find_or_create_customer(step, context("6102/customer"))
+    contacts = probe.collection(f"/customers/{customer['customerNumber']}/contacts")
+    assert sorted(c["name"] for c in contacts) == ["Jens Hansen", "Someone Else"]
+    jens = next(c for c in contacts if c["name"] == "Jens Hansen")
+    assert found["contactNumber"] == jens["customerContactNumber"]
