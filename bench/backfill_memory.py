@@ -5,9 +5,14 @@ to the state file, and nothing grows with the number of records. So the peak mem
 orders should be about the one at 10,000 ("flat").
 
 * Source: the files connector reading JSON-lines exports of 1,000 orders each (the Danish order
-  export of the files example, as JSON lines), so the figure is the engine's own: runner, mapping,
-  ledger, state store and the JSON-lines writer. (The files connector reads one file at a time
-  whole, so files are kept at 1,000 lines; the WooCommerce connector streams pages of 100.)
+  export of the files example, as JSON lines), through the files example recipe and mapping, so
+  the figure is the engine's own: runner, mapping, ledger, state store and the JSON-lines writer.
+  (The files connector reads one file at a time whole, so files are kept at 1,000 lines; the
+  WooCommerce connector streams pages of 100.)
+* One change to the example mapping: each export's orders go to their own output file
+  (``orders-<export>.jsonl``). The writer scans every row of its file on each write (quadratic,
+  see tests/torture/test_backfill_scale.py); with one file of 100,000 rows that alone makes the
+  run take 40 minutes instead of a few.
 * Each size runs ``iex backfill --since 2000-01-01`` in a fresh process on a fresh instance; the
   peak resident set size is the kernel's figure for that process (``wait4`` ``ru_maxrss``).
 """
@@ -58,6 +63,11 @@ def measure(orders: int) -> dict[str, Any]:
         (folder / "recipes").mkdir()
         shutil.copy(ROOT / "recipes" / "files-example.yaml", folder / "recipes")
         shutil.copytree(ROOT / "mappings" / "files", folder / "mappings" / "files")
+        mapping = folder / "mappings" / "files" / "order.yaml"
+        text = mapping.read_text(encoding="utf-8")
+        if "file: orders.jsonl" not in text:
+            raise AssertionError("mappings/files/order.yaml changed: update bench/backfill_memory.py")
+        mapping.write_text(text.replace("file: orders.jsonl", 'file: "orders-{{ record.iex_file }}"'), encoding="utf-8")
         inbox, out = folder / "inbox", folder / "out"
         inbox.mkdir()
         write_exports(inbox, orders)
@@ -70,7 +80,7 @@ def measure(orders: int) -> dict[str, Any]:
         seconds = time.perf_counter() - started
         if os.waitstatus_to_exitcode(status) != 0:
             raise AssertionError(f"iex backfill failed:\n{(folder / 'backfill.log').read_text()[-3000:]}")
-        written = sum(1 for _ in (out / "orders.jsonl").open(encoding="utf-8"))
+        written = sum(1 for path in out.glob("orders-*.jsonl") for _ in path.open(encoding="utf-8"))
         if written != orders:
             raise AssertionError(f"{written} lines written for {orders} orders")
     return {"peak_mb": round(usage.ru_maxrss / 1024, 1), "seconds": seconds, "written": written}
