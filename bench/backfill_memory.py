@@ -15,6 +15,9 @@ orders should be about the one at 10,000 ("flat").
   run take 40 minutes instead of a few.
 * Each size runs ``iex backfill --since 2000-01-01`` in a fresh process on a fresh instance; the
   peak resident set size is the kernel's figure for that process (``wait4`` ``ru_maxrss``).
+* ``engine_only``: the same with the write step switched off (``when: false``): reading, key,
+  filter, refs, ledger and state without the writer, to tell the engine's memory from the
+  writer's (the files writer keeps every row it wrote in memory for the run).
 """
 
 from __future__ import annotations
@@ -47,21 +50,35 @@ integrations:
 def run(report: Callable[[str, dict[str, Any]], None], quick: bool = False) -> None:
     small, large = (500, 2_000) if quick else (10_000, 100_000)
     first, second = measure(small), measure(large)
+    bare_small, bare_large = measure(small, write=False), measure(large, write=False)
     report("backfill_memory", {
         f"peak_rss_mb_{small}": first["peak_mb"],
         f"peak_rss_mb_{large}": second["peak_mb"],
         "growth": round(second["peak_mb"] / first["peak_mb"], 2),
-        "flat": "yes" if second["peak_mb"] < first["peak_mb"] * 1.25 else "no",
+        "flat": _flat(first, second),
         f"orders_per_s_{large}": round(large / second["seconds"]),
         "written_once": f"yes ({second['written']} lines for {large} orders)",
+        f"engine_only_peak_rss_mb_{small}": bare_small["peak_mb"],
+        f"engine_only_peak_rss_mb_{large}": bare_large["peak_mb"],
+        "engine_only_flat": _flat(bare_small, bare_large),
     })
 
 
-def measure(orders: int) -> dict[str, Any]:
+def _flat(small: dict[str, Any], large: dict[str, Any]) -> str:
+    return "yes" if large["peak_mb"] < small["peak_mb"] * 1.25 else "no"
+
+
+def measure(orders: int, *, write: bool = True) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="iex-bench-backfill-") as tmp:
         folder = Path(tmp)
         (folder / "recipes").mkdir()
-        shutil.copy(ROOT / "recipes" / "files-example.yaml", folder / "recipes")
+        recipe = (ROOT / "recipes" / "files-example.yaml").read_text(encoding="utf-8")
+        step = "        action: outbox.write_records\n"
+        if step not in recipe:
+            raise AssertionError("recipes/files-example.yaml changed: update bench/backfill_memory.py")
+        if not write:
+            recipe = recipe.replace(step, step + '        when: "{{ false }}"\n')
+        (folder / "recipes" / "files-example.yaml").write_text(recipe, encoding="utf-8")
         shutil.copytree(ROOT / "mappings" / "files", folder / "mappings" / "files")
         mapping = folder / "mappings" / "files" / "order.yaml"
         text = mapping.read_text(encoding="utf-8")
@@ -81,7 +98,7 @@ def measure(orders: int) -> dict[str, Any]:
         if os.waitstatus_to_exitcode(status) != 0:
             raise AssertionError(f"iex backfill failed:\n{(folder / 'backfill.log').read_text()[-3000:]}")
         written = sum(1 for path in out.glob("orders-*.jsonl") for _ in path.open(encoding="utf-8"))
-        if written != orders:
+        if written != (orders if write else 0):
             raise AssertionError(f"{written} lines written for {orders} orders")
     return {"peak_mb": round(usage.ru_maxrss / 1024, 1), "seconds": seconds, "written": written}
 

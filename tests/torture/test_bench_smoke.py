@@ -57,3 +57,4 @@ def test_backfill_memory_is_measured_for_both_sizes(figures: Callable[[str], dic
     result = figures("backfill_memory")
     assert result["written_once"].startswith("yes")
     assert result["peak_rss_mb_500"] > 0 and result["peak_rss_mb_2000"] > 0
+    assert result["engine_only_peak_rss_mb_500"] > 0 and result["engine_only_flat"] in ("yes", "no")
