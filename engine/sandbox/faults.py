@@ -15,12 +15,16 @@ Fault kinds, picked with probability ``fault_rate`` by a seeded RNG for each oth
 ``429`` (with ``Retry-After``), ``500``, ``503`` (JSON error bodies), ``drop`` (the connection is
 cut before the app runs: nothing happened), ``drop_after`` (the app runs, its effect happens, then
 the connection is cut: the case that tests exactly-once), ``slow`` (``slow_ms`` extra delay).
+
+A client that goes away while sending its request (killed, timed out) is normal for a sandbox:
+the request is dropped with one INFO line, for every sandbox alike, never a traceback.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import random
 import threading
 from collections import Counter
@@ -28,7 +32,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 from engine.http import endpoint_key
@@ -41,6 +45,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 KINDS = ("429", "500", "503", "drop", "drop_after", "slow")
 ADMIN_PREFIX = "/_sandbox/"
+log = logging.getLogger("iex.sandbox")
 
 
 @dataclass(frozen=True)
@@ -118,6 +123,13 @@ class FaultInjector:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        try:
+            await self._http(scope, receive, send)
+        except ClientDisconnect:
+            # Nothing to answer: the connection is gone, and the request was never whole.
+            log.info("sandbox: the client went away during %s %s; request dropped", scope["method"], scope["path"])
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope["path"]
         if path.startswith(ADMIN_PREFIX):
             if not await self._admin(scope, receive, send):
@@ -225,7 +237,8 @@ async def _cut(send: Send, status: int, headers: list[tuple[bytes, bytes]]) -> N
 
 
 async def _buffered(receive: Receive) -> Receive:
-    """Read the whole request body now; the returned ``receive`` replays it once."""
+    """Read the whole request body now; the returned ``receive`` replays it once. A client that
+    went away before the body was whole is replayed as gone, never as a shorter body."""
     chunks: list[bytes] = []
     message: Message = {"more_body": True}
     while message.get("more_body"):
@@ -233,7 +246,8 @@ async def _buffered(receive: Receive) -> Receive:
         if message["type"] != "http.request":
             break
         chunks.append(message.get("body", b""))
-    replay: list[Message] = [{"type": "http.request", "body": b"".join(chunks), "more_body": False}]
+    whole: Message = {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+    replay: list[Message] = [message if message["type"] == "http.disconnect" else whole]
 
     async def buffered() -> Message:
         return replay.pop() if replay else await receive()

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -90,6 +90,8 @@ def resource(path: str, public: bool = False, **handlers: Handler) -> Route:
             return response
         except ApiError as exc:
             return error_response(store, exc, problem_style, request.url.path)
+        except ClientDisconnect:
+            raise  # the client went away mid-body: engine.sandbox drops the request quietly
         except Exception as exc:  # noqa: BLE001 - a sandbox bug answers like e-conomic's 500, with the cause
             log.exception("economic sandbox: %s %s failed", request.method, request.url.path)
             crash = error(500, f"An unexpected error occurred in the sandbox: {type(exc).__name__}: {exc}",

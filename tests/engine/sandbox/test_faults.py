@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import socket
+import time
+
 import httpx
 import pytest
 
@@ -100,3 +104,34 @@ def test_bad_options_and_missing_sandbox() -> None:
 def test_config_rejects_rates_out_of_range() -> None:
     with pytest.raises(ValueError, match="between 0 and 1"):
         FaultConfig(fault_rate=1.5)
+
+
+def _send_half_and_go_away(url: str, path: str) -> None:
+    """A client that announces a body, sends part of it and closes (as a killed process does)."""
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    with socket.create_connection((host, int(port))) as sock:
+        sock.sendall(f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+                     'Content-Length: 1000\r\n\r\n{"note": '.encode())
+
+
+def _wait_for_dropped(caplog: pytest.LogCaptureFixture, path: str) -> list[logging.LogRecord]:
+    """The records logged until the sandbox reported the dropped request (or 10 s passed)."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any(
+            "went away" in r.getMessage() and path in r.getMessage() for r in caplog.records):
+        time.sleep(0.01)
+    return list(caplog.records)
+
+
+@pytest.mark.parametrize("options", [{}, {"latency_ms": 1}], ids=["direct", "buffered-by-latency"])
+def test_a_client_gone_mid_body_is_one_quiet_line_and_nothing_happens(
+        caplog: pytest.LogCaptureFixture, options: dict) -> None:
+    caplog.set_level(logging.INFO)
+    with serve_in_thread(build("toy", options)) as srv:
+        _send_half_and_go_away(srv.url, "/orders")
+        records = _wait_for_dropped(caplog, "POST /orders")
+        assert httpx.get(f"{srv.url}/orders").json() == []   # still serving, nothing created
+    dropped = [r for r in records if "went away" in r.getMessage()]
+    assert [r.getMessage() for r in dropped] == ["sandbox: the client went away during POST /orders; request dropped"]
+    assert dropped[0].levelno == logging.INFO
+    assert [r.getMessage() for r in records if r.exc_info or r.levelno >= logging.WARNING] == []

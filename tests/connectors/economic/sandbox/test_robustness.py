@@ -3,6 +3,11 @@ error body, never a 500 (a crash would hide the connector bug the test is lookin
 
 from __future__ import annotations
 
+import logging
+import signal
+import subprocess
+import sys
+import time
 from typing import Any
 
 import httpx
@@ -58,3 +63,38 @@ def test_draft_bodies_never_crash_the_sandbox(economic_sandbox: Any, http: httpx
 def test_any_filter_text_is_answered_with_200_or_400(http: httpx.Client, flt: str) -> None:
     response = http.get("/customers", params={"filter": flt})
     assert response.status_code in (200, 400), response.text
+
+
+HALF_A_REQUEST = """
+import socket, sys, time
+sock = socket.create_connection((sys.argv[1], int(sys.argv[2])))
+sock.sendall(sys.argv[3].encode())
+print("sent", flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_client_killed_mid_body_is_dropped_without_a_traceback(economic_sandbox: Any,
+                                                                  caplog: pytest.LogCaptureFixture) -> None:
+    """A client process killed (SIGKILL) while sending a POST body: one quiet line, no customer,
+    and the sandbox goes on serving."""
+    caplog.set_level(logging.INFO)
+    host, port = economic_sandbox.url.removeprefix("http://").rsplit(":", 1)
+    tokens = "".join(f"{k}: {v}\r\n" for k, v in economic_sandbox.headers().items())
+    half = (f"POST /customers HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n{tokens}"
+            'Content-Length: 4000\r\n\r\n{"name": "Half Sent A/S", "currencies"')
+    before = economic_sandbox.client().get("/customers", params={"pagesize": 1000}).json()["collection"]
+    client = subprocess.Popen([sys.executable, "-c", HALF_A_REQUEST, host, port, half], stdout=subprocess.PIPE, text=True)
+    try:
+        assert client.stdout is not None and client.stdout.readline() == "sent\n"
+    finally:
+        client.send_signal(signal.SIGKILL)
+        client.wait()
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any("went away" in r.getMessage() for r in caplog.records):
+        time.sleep(0.01)
+    after = economic_sandbox.client().get("/customers", params={"pagesize": 1000}).json()["collection"]
+    assert after == before
+    assert [r.getMessage() for r in caplog.records if "went away" in r.getMessage()] == [
+        "sandbox: the client went away during POST /customers; request dropped"]
+    assert [r.getMessage() for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING] == []
