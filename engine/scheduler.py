@@ -5,7 +5,8 @@ One scheduler thread runs one flow batch at a time through the runner, so runs n
 inside a process; the instance lock keeps other processes out (the scheduler waits for it).
 A flow with ``every`` runs at start and then each interval after its previous start; a flow
 with ``cron`` runs in the minutes its expression matches; ``manual`` flows and flows without a
-trigger never run on their own.
+trigger never run on their own. Webhook deliveries a stopped process accepted into the inbox but
+never processed are run first, before anything else (``drain_inbox``).
 """
 
 from __future__ import annotations
@@ -169,6 +170,7 @@ class Scheduler:
 
     def __init__(self, instance: Any, run: Callable[[list[str], bool], Any], *,
                  clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.instance = instance
         self.clock = clock
         self.entries = entries(instance, clock())
         self._run = run
@@ -190,6 +192,20 @@ class Scheduler:
             self._webhook_due.clear()
         return polls, inbox
 
+    def drain_inbox(self, store: Any) -> list[str]:
+        """Process the deliveries left in the inbox by a process that stopped before it got to
+        them (inbox and held records only, no poll), and return those flows. ``iex serve`` calls
+        this before it accepts new deliveries, so they are processed in arrival order, ahead of
+        anything newer, and not only at the next delivery or schedule tick."""
+        waiting = [
+            f"{integration.name}/{flow}"
+            for integration in self.instance.integrations.values() if getattr(integration, "enabled", True)
+            for flow in integration.recipe.flows if store.inbox_pending(integration.name, flow)
+        ]
+        if waiting:
+            self._run_safely(waiting, False)
+        return waiting
+
     def tick(self) -> None:
         """Run whatever is due now (one batch)."""
         now = self.clock()
@@ -198,14 +214,16 @@ class Scheduler:
             if entry.name in polls:
                 entry.plan_next(now)
         for flows, poll in ((polls, True), (inbox, False)):
-            if not flows:
-                continue
-            try:
-                self._run(flows, poll)
-            except IexError as exc:
-                log.error(mask(f"scheduled run of {', '.join(flows)} failed: {exc}"))
-            except Exception as exc:  # noqa: BLE001 - the scheduler must keep going
-                log.error(mask(f"scheduled run of {', '.join(flows)} failed: {type(exc).__name__}: {exc}"))
+            if flows:
+                self._run_safely(flows, poll)
+
+    def _run_safely(self, flows: list[str], poll: bool) -> None:
+        try:
+            self._run(flows, poll)
+        except IexError as exc:
+            log.error(mask(f"scheduled run of {', '.join(flows)} failed: {exc}"))
+        except Exception as exc:  # noqa: BLE001 - the scheduler must keep going
+            log.error(mask(f"scheduled run of {', '.join(flows)} failed: {type(exc).__name__}: {exc}"))
 
     def seconds_to_next(self) -> float:
         upcoming = [e.next_due for e in self.entries if e.next_due is not None]

@@ -17,7 +17,10 @@ from engine.cli.run import instance_option, opened, print_summary, verbose_optio
 @click.option("--concurrency", type=click.IntRange(1, 64), help="Workers per integration (default 4).")
 @verbose_option
 def serve(instance_path: str, host: str | None, port: int | None, concurrency: int | None, verbose: bool) -> None:
-    """Run schedules (every/cron) and receive webhooks at POST /webhooks/{integration}/{connection}."""
+    """Run schedules (every/cron) and receive webhooks at POST /webhooks/{integration}/{connection}.
+
+    Webhook deliveries left in the inbox by a stopped process are processed first, before the
+    port accepts new ones."""
     import uvicorn
 
     from engine.runner import Runner
@@ -34,6 +37,10 @@ def serve(instance_path: str, host: str | None, port: int | None, concurrency: i
                 print_summary(summary, console, title="Scheduled run" if poll else "Webhook run")
 
         scheduler = Scheduler(instance, scheduled)
+        # Deliveries accepted before a crash go first, before the port takes new ones.
+        left = scheduler.drain_inbox(store)
+        if left:
+            console.print(f"processed webhook deliveries left in the inbox of {', '.join(left)}", markup=False)
         app = create_app(instance, store, notify=scheduler.notify)
         stop = threading.Event()
         worker = threading.Thread(target=scheduler.run_forever, args=(stop,), name="iex-scheduler", daemon=True)

@@ -120,3 +120,30 @@ def test_a_failing_run_does_not_stop_the_scheduler():
     now[0] = at("2024-01-01T10:35")
     scheduler.tick()
     assert len(calls) == 2
+
+
+class Inbox:
+    """A state store that has deliveries waiting in the inbox of some flows."""
+
+    def __init__(self, *waiting):
+        self.waiting = set(waiting)
+
+    def inbox_pending(self, integration, flow):
+        return ["a delivery"] if (integration, flow) in self.waiting else []
+
+
+def test_drain_inbox_runs_only_the_flows_with_deliveries_left_inbox_only():
+    runs = []
+    scheduler = Scheduler(instance(), lambda flows, poll: runs.append((flows, poll)), clock=lambda: at("2024-01-01T10:30"))
+    left = scheduler.drain_inbox(Inbox(("shop", "history"), ("shop", "stock"), ("off", "orders")))
+    assert left == ["shop/stock", "shop/history"]                 # recipe order; the disabled integration is left alone
+    assert runs == [(["shop/stock", "shop/history"], False)]      # no poll: the inbox (and held records) only
+    assert scheduler.drain_inbox(Inbox()) == [] and len(runs) == 1
+
+
+def test_a_failing_drain_does_not_stop_the_scheduler():
+    def run(flows, poll):
+        raise ConfigError("bad credentials")
+
+    scheduler = Scheduler(instance(), run, clock=lambda: at("2024-01-01T10:30"))
+    assert scheduler.drain_inbox(Inbox(("shop", "orders"))) == ["shop/orders"]
