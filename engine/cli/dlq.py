@@ -23,7 +23,7 @@ from engine.cli.run import (
 )
 from engine.errors import ErrorClass, IexError
 from engine.secrets import mask
-from engine.state import StateStore, open_store
+from engine.state import DeadLetter, StateStore, open_store
 from engine.state.codec import pretty
 
 
@@ -56,6 +56,13 @@ def _matches(letter: object, flow: str | None) -> bool:
     return flow is None or flow in (letter.flow, f"{letter.integration}/{letter.flow}")  # type: ignore[attr-defined]
 
 
+def _queued(store: StateStore, letters: list[DeadLetter]) -> set[tuple[str, str, str]]:
+    """(integration, flow, record key) of the letters whose record waits in the flow's inbox: a
+    retry a fault interrupted, which the next ``iex run`` finishes."""
+    flows = {(x.integration, x.flow) for x in letters if x.retried is None}
+    return {(i, f, item.record_key) for i, f in flows for item in store.inbox_pending(i, f)}
+
+
 @dlq.command("list")
 @instance_option
 @click.option("--flow", help="Only this flow (name or integration/flow).")
@@ -68,9 +75,12 @@ def list_letters(instance_path: str, flow: str | None, show_all: bool) -> None:
         if not letters:
             console.print("no dead letters")
             return
+        queued = _queued(store, letters)
         for x in letters:
             field = f", field {x.field_path}" if x.field_path else ""
             closed = f" (closed {x.retried[:19]})" if x.retried else ""
+            if (x.integration, x.flow, x.record_key) in queued:
+                closed = " (queued: the next `iex run` takes it up)"
             console.print(f"#{x.id} {x.integration}/{x.flow} record {x.record_key} step {x.step} "
                           f"[{x.error_class}{field}] {x.created[:19]}{closed}", markup=False, highlight=False)
             console.print(f"    {mask(x.message)}", markup=False, highlight=False)

@@ -38,6 +38,7 @@ class Runner:
         self.console = console
         self.plan: list[PlanLine] = []
         self._limit: int | None = None
+        self._unfinished: set[tuple[str, str, str]] = set()   # (integration, flow, key) queued by a retry
 
     # -- public -------------------------------------------------------------------------------
     def run(
@@ -64,11 +65,13 @@ class Runner:
     def retry(self, letters: Iterable[DeadLetter], *, wait: bool = False) -> RunSummary:
         """Send dead-lettered records through their flows again, from the failed step on."""
         self._limit = None
+        self._unfinished = set()
         by_flow: dict[tuple[str, str], list[DeadLetter]] = {}
         for letter in letters:
             by_flow.setdefault((letter.integration, letter.flow), []).append(letter)
         summary = self._execute(lambda i, f: (i.name, f) in by_flow, dry_run=False, backfill=None, poll=False,
                                 wait=wait, owner="iex dlq retry", retries=by_flow)
+        self._note_untried(summary, by_flow)
         for integration, flow in by_flow:
             known = self.instance.integrations.get(integration)
             if known is None or not getattr(known, "enabled", True) or flow not in known.recipe.flows:
@@ -76,6 +79,23 @@ class Runner:
                     f"dead letters of {integration}/{flow} were not retried: the instance has no such enabled flow"
                 )
         return summary
+
+    def _note_untried(self, summary: RunSummary, by_flow: dict[tuple[str, str], list[DeadLetter]]) -> None:
+        """Letters of flows that ran, still open, that no fault queued: the run stopped before
+        them (a rate limit, a config error), so only another retry sends them."""
+        untried = []
+        for (integration, flow), letters in by_flow.items():
+            if f"{integration}/{flow}" not in summary.flows:
+                continue  # no such enabled flow: said below
+            for letter in letters:
+                current = self.store.get_dead_letter(letter.id)
+                if (current is not None and current.retried is None and letter.step != READ
+                        and (integration, flow, letter.record_key) not in self._unfinished):
+                    untried.append(str(letter.id))
+        if untried:
+            ids = " ".join(untried)
+            summary.messages.append(f"dead letter(s) {ids} were not retried: the run stopped before them; "
+                                    f"run `iex dlq retry {ids}` again once the cause is fixed")
 
     # -- the run ------------------------------------------------------------------------------
     def _execute(self, selected: Any, *, dry_run: bool, backfill: dict[str, Any] | None, poll: bool,
@@ -132,6 +152,13 @@ class Runner:
                         flow_run.run(poll=poll and retries is None, backfill=backfill, retries=jobs,
                                      limit=self._limit)
                         self.plan.extend(env.plan)
+                        if env.unfinished_retries:
+                            self._unfinished.update((integration.name, flow.name, k) for k in env.unfinished_retries)
+                            summary.messages.append(mask(
+                                f"{len(env.unfinished_retries)} retried record(s) of {integration.name}/{flow.name} "
+                                f"were left pending by a fault ({', '.join(env.unfinished_retries)}); they are "
+                                "queued, and the next `iex run` (or scheduled run) finishes them; their dead "
+                                "letters close when they go through"))
                         stop = env.stop_integration or env.stop_flow
                         if stop:
                             env.counts.stopped = stop

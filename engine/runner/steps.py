@@ -9,7 +9,8 @@ For each step: evaluate ``when`` and the input mapping, hash the input, then loo
   crash simply repeats the update); otherwise count it as changed after transfer and skip;
 * ``pending`` (a crash or a timeout after sending): ask the action's finder; found means done
   without sending, None means send, LookupError dead-letters the step ("cannot tell");
-* ``dead`` with the same hash: not tried again until ``iex dlq retry`` (a changed input is);
+* ``dead`` with the same hash: not tried again until ``iex dlq retry`` (a changed input is); a
+  retry that a fault leaves pending is queued for the next ordinary run (``unfinished``);
 * otherwise commit ``pending``, call the action, and write ``done``.
 
 The final ledger write of a record (its last step done, a dead letter, a hold) is made in one
@@ -33,6 +34,7 @@ from engine.state.codec import payload_hash
 from engine.runner.cursor import CursorTracker
 from engine.runner.summary import FlowCounts
 from engine.runner.support import Connections, idempotency_key, reference_of
+from engine.runner.unfinished import queue_unfinished_retry
 
 log = logging.getLogger("iex")
 
@@ -98,6 +100,7 @@ class FlowEnv:
         self.plan: list[PlanLine] = []
         self.stop_flow: str | None = None
         self.stop_integration: str | None = None
+        self.unfinished_retries: list[str] = []   # keys of dlq retries a fault left for the next run
         self._key_locks: dict[str, list[Any]] = {}
         self._on_change: dict[str, str] = {}
         self._key_locks_guard = threading.Lock()
@@ -180,7 +183,7 @@ class FlowEnv:
             names = [s.name for s in steps]
             start = names.index(job.start_step) if job.start_step in names else 0
             for step in steps[:start]:
-                entry = self.store.ledger_get(self._step_key(job, step.name))
+                entry = self.store.ledger_get(self.step_key(job, step.name))
                 context["steps"][step.name] = entry.result if entry and entry.status is LedgerStatus.DONE else None
         for index in range(start, len(steps)):
             step = steps[index]
@@ -199,12 +202,12 @@ class FlowEnv:
         return stored is not None and job.version < stored
 
     # -- one step -------------------------------------------------------------------------
-    def _step_key(self, job: Job, step: str) -> StepKey:
+    def step_key(self, job: Job, step: str) -> StepKey:
         return StepKey(self.integration.name, self.flow.name, job.key, step)
 
     def _step(self, job: Job, step: Any, context: dict[str, Any], *, last: bool, force: bool) -> Outcome | None:
         """Run one step; None means go on with the next step, an Outcome ends the record."""
-        skey = self._step_key(job, step.name)
+        skey = self.step_key(job, step.name)
         record_hash = payload_hash({"record": job.data})
         try:
             if step.when is not None and not step.when.evaluate(context):
@@ -376,7 +379,7 @@ class FlowEnv:
 
     def _dead_letter(self, job: Job, step: str, error: IexError, hashed: str | None) -> None:
         self.store.dead_letter(
-            self._step_key(job, step), error, record=job.data, payload_hash=hashed,
+            self.step_key(job, step), error, record=job.data, payload_hash=hashed,
             recipe_version=getattr(self.integration.recipe, "version", None), recipe_digest=self._digest,
         )
 
@@ -389,7 +392,7 @@ class FlowEnv:
             if self.dry_run:
                 self._plan_error(job, step, error)
                 return Outcome.SETTLED
-            existing = self.store.ledger_get(self._step_key(job, step))
+            existing = self.store.ledger_get(self.step_key(job, step))
             if (existing is not None and existing.status is LedgerStatus.DEAD and existing.payload_hash == hashed
                     and not job.force):
                 self.counts.add("already_dead")
@@ -403,7 +406,7 @@ class FlowEnv:
             if self.dry_run:
                 self._plan_error(job, step, error)
                 return Outcome.SETTLED
-            key = self._step_key(job, step)
+            key = self.step_key(job, step)
             return self._finish(job, lambda: self.store.ledger_held(key, error, record=job.data, payload_hash=hashed),
                                 {}, refs=False)
         # transient, rate limited, config: the record stays for a later run
@@ -412,6 +415,8 @@ class FlowEnv:
             applied = error.details.get("maybe_applied", cls is ErrorClass.TRANSIENT)
             if not applied:
                 self.store.ledger_failed(skey, error)  # provably not sent: the next run sends at once
+        if job.letter_id is not None and not self.dry_run:
+            queue_unfinished_retry(self, job, error)   # the next ordinary run finishes the retry
         if cls is ErrorClass.RATE_LIMITED:
             self.stop_integration = mask(f"integration {self.integration.name} stopped (rate limited): {error}")
             log.warning(self.stop_integration)

@@ -74,3 +74,15 @@ def test_a_broken_instance_file_is_still_reported(instance: Path) -> None:
     instance.write_text(instance.read_text().replace("recipe: recipe.yaml", "recipe: missing.yaml"))
     listed = CliRunner().invoke(cli, ["dlq", "list", "-i", str(instance)])
     assert listed.exit_code == 2 and "missing.yaml" in listed.output
+
+
+def test_list_marks_a_letter_whose_record_is_queued_for_the_next_run(instance: Path) -> None:
+    store = open_store(instance.parent / "state.sqlite")
+    try:   # what a retry that a 503 interrupted leaves behind
+        store.inbox_add("books", "invoices", "20001", {"bookedInvoiceNumber": 20001})
+    finally:
+        store.close()
+    listed = CliRunner().invoke(cli, ["dlq", "list", "-i", str(instance)])
+    assert listed.exit_code == 0, listed.output
+    assert "record 20001 step pdf [data, field bookedInvoiceNumber]" in listed.output
+    assert "(queued: the next `iex run` takes it up)" in listed.output

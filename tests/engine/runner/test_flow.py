@@ -4,7 +4,7 @@ import random
 import time
 from decimal import Decimal
 
-from engine.errors import DataError
+from engine.errors import DataError, RateLimitedError, TransientError
 from engine.runner import Runner
 from engine.state import LedgerStatus, StepKey
 
@@ -103,6 +103,62 @@ def test_failing_retry_makes_a_new_letter(box, store, kit):
     Runner(instance, store, progress=False).retry([first])
     [second] = store.dead_letters()
     assert second.id != first.id and store.get_dead_letter(first.id).retried
+
+
+def test_a_retry_left_pending_by_a_503_is_finished_by_the_next_run(box, store, kit):
+    box.source = [{"id": 1, "total": Decimal(1)}, {"id": 2, "total": Decimal(2)}]
+    instance = kit.instance(box, [kit.flow([kit.step("customer"), kit.step("invoice")])])
+    box.fail[2] = DataError("customer 2 has no VAT zone")
+    box.once.add(2)
+    run(instance, store)
+    [letter] = store.dead_letters()
+    box.fail[2] = TransientError("503 Service Unavailable", details={"maybe_applied": True})   # during the retry
+    box.once.add(2)
+    retry = Runner(instance, store, progress=False).retry([letter])
+    assert retry.flows["webshop/orders"].pending == 1 and "webshop/orders/2/customer" not in box.effects
+    assert any("left pending by a fault (2)" in m and "the next `iex run`" in m for m in retry.messages)
+    assert store.dead_letters() == [letter]                           # open until the record goes through
+    nxt = run(instance, store)                                        # an ordinary run, the cursor long past 2
+    assert nxt.flows["webshop/orders"].done == {"customer": 1, "invoice": 1}
+    assert sorted(k for k in box.effects if "/2/" in k) == ["webshop/orders/2/customer", "webshop/orders/2/invoice"]
+    assert store.dead_letters() == [] and store.inbox_pending("webshop", "orders") == []
+    assert run(instance, store).total("done") == 0                    # and never again
+
+
+def test_a_retry_whose_finder_failed_is_finished_by_the_next_run(box, store, kit, monkeypatch):
+    from tests.engine.runner.conftest import FakeConnector
+    box.source = [{"id": 3, "total": Decimal(3)}]
+    instance = kit.instance(box)
+    box.fail[3] = DataError("layout missing")
+    box.once.add(3)
+    run(instance, store)
+    [letter] = store.dead_letters()
+    real = FakeConnector.create.find
+
+    def unreachable(self, data, ctx):
+        raise TransientError("503 Service Unavailable")
+
+    monkeypatch.setattr(FakeConnector.create, "find", unreachable)   # the retry asks first, and cannot
+    retry = Runner(instance, store, progress=False).retry([letter])
+    assert retry.flows["webshop/orders"].pending == 1 and box.sends == 0
+    monkeypatch.setattr(FakeConnector.create, "find", real)
+    nxt = run(instance, store)
+    assert nxt.flows["webshop/orders"].done == {"send": 1} and list(box.effects) == ["webshop/orders/3/send"]
+    assert store.dead_letters() == []
+
+
+def test_letters_a_stopped_retry_never_reached_say_what_to_run(box, store, kit):
+    box.source = [{"id": 1, "total": Decimal(1)}, {"id": 2, "total": Decimal(2)}]
+    instance = kit.instance(box)
+    box.fail = {1: DataError("bad 1"), 2: DataError("bad 2")}
+    run(instance, store)
+    letters = store.dead_letters()
+    box.fail = {1: RateLimitedError("429 from target", retry_after=600)}
+    retry = Runner(instance, store, concurrency=1, progress=False).retry(letters)
+    second = letters[1].id
+    assert any(f"dead letter(s) {second} were not retried" in m and f"iex dlq retry {second}" in m
+               for m in retry.messages)
+    assert [x.id for x in store.dead_letters()] == [x.id for x in letters]
 
 
 def test_files_malformed_row_is_dead_lettered_with_file_and_line(box, store, kit, tmp_path):
