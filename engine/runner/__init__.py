@@ -3,7 +3,8 @@ ledger, and moves cursors only past settled records.
 
 Modules: ``run`` (instance, lock, run log), ``flow`` (held, inbox, stream -> jobs), ``steps``
 (one record through the ledger), ``pool`` (ordered worker lanes), ``cursor`` (settled prefix),
-``summary`` (counters), ``progress`` (rich bar).
+``summary`` (counters), ``progress`` (rich bar), ``unfinished`` (a dlq retry a fault interrupted,
+queued for the next run).
 """
 
 from engine.runner.run import DEFAULT_CONCURRENCY, Runner
