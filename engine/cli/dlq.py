@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 import click
 from rich.console import Console
@@ -23,7 +24,7 @@ from engine.cli.run import (
 )
 from engine.errors import ErrorClass, IexError
 from engine.secrets import mask
-from engine.state import DeadLetter, StateStore, open_store
+from engine.state import DeadLetter, StateStore, StepKey, open_store
 from engine.state.codec import pretty
 
 
@@ -56,6 +57,42 @@ def _matches(letter: object, flow: str | None) -> bool:
     return flow is None or flow in (letter.flow, f"{letter.integration}/{letter.flow}")  # type: ignore[attr-defined]
 
 
+format_option = click.option(
+    "--format", "output_format", type=click.Choice(["text", "json"]), default="text", show_default=True,
+    help="text for people; json for scripts (fields below).")
+
+JSON_FIELDS = """\b
+JSON fields of a letter:
+  id, integration, flow, key (the record key), step, class (data, system, ...),
+  field_path (null when none), reason (the message), who (who must act),
+  first_seen (the first letter of this record and step), created (this letter),
+  closed (when retried or gone through, else null), attempts (sends of the step),
+  recipe_version, recipe_digest, queued (the record waits for the next run)"""
+
+
+def _as_json(store: StateStore, letters: list[DeadLetter], *, with_record: bool) -> list[dict[str, Any]]:
+    """The letters as plain JSON values; strings pass through ``mask`` (as everywhere)."""
+    first_seen: dict[tuple[str, str, str, str], str] = {}
+    for x in store.dead_letters(include_retried=True):
+        first_seen.setdefault((x.integration, x.flow, x.record_key, x.step), x.created)
+    queued = _queued(store, letters)
+    shaped = []
+    for x in letters:
+        entry = store.ledger_get(StepKey(x.integration, x.flow, x.record_key, x.step))
+        item: dict[str, Any] = {
+            "id": x.id, "integration": x.integration, "flow": x.flow, "key": x.record_key, "step": x.step,
+            "class": str(x.error_class), "field_path": x.field_path, "reason": x.message, "who": x.who,
+            "first_seen": first_seen.get((x.integration, x.flow, x.record_key, x.step), x.created),
+            "created": x.created, "closed": x.retried, "attempts": entry.attempts if entry else 0,
+            "recipe_version": x.recipe_version, "recipe_digest": x.recipe_digest,
+            "queued": x.retried is None and (x.integration, x.flow, x.record_key) in queued,
+        }
+        if with_record:
+            item["record"] = x.record
+        shaped.append(item)
+    return shaped
+
+
 def _queued(store: StateStore, letters: list[DeadLetter]) -> set[tuple[str, str, str]]:
     """(integration, flow, record key) of the letters whose record waits in the flow's inbox: a
     retry a fault interrupted, which the next ``iex run`` finishes."""
@@ -63,15 +100,20 @@ def _queued(store: StateStore, letters: list[DeadLetter]) -> set[tuple[str, str,
     return {(i, f, item.record_key) for i, f in flows for item in store.inbox_pending(i, f)}
 
 
-@dlq.command("list")
+@dlq.command("list", epilog=JSON_FIELDS)
 @instance_option
 @click.option("--flow", help="Only this flow (name or integration/flow).")
 @click.option("--all", "show_all", is_flag=True, help="Include letters already retried.")
-def list_letters(instance_path: str, flow: str | None, show_all: bool) -> None:
-    """Dead letters, oldest first: error class, field, message and who must act."""
+@format_option
+def list_letters(instance_path: str, flow: str | None, show_all: bool, output_format: str) -> None:
+    """Dead letters, oldest first: error class, field, message and who must act. With
+    --format json: a JSON array of letters (without the record; see `iex dlq show`)."""
     console = Console()
     with _state(instance_path) as store:
         letters = [x for x in store.dead_letters(include_retried=show_all) if _matches(x, flow)]
+        if output_format == "json":
+            click.echo(pretty(_as_json(store, letters, with_record=False)))
+            return
         if not letters:
             console.print("no dead letters")
             return
@@ -87,16 +129,21 @@ def list_letters(instance_path: str, flow: str | None, show_all: bool) -> None:
             console.print(f"    who acts: {x.who}", markup=False, highlight=False)
 
 
-@dlq.command()
+@dlq.command(epilog=JSON_FIELDS + ",\n  record (the record as it was)")
 @instance_option
 @click.argument("letter_id", type=int)
-def show(instance_path: str, letter_id: int) -> None:
-    """Everything about one dead letter, with the record as it was."""
+@format_option
+def show(instance_path: str, letter_id: int, output_format: str) -> None:
+    """Everything about one dead letter, with the record as it was. With --format json: one
+    JSON object."""
     console = Console()
     with _state(instance_path) as store:
         letter = store.get_dead_letter(letter_id)
         if letter is None:
             raise click.ClickException(f"no dead letter {letter_id} (see `iex dlq list`)")
+        if output_format == "json":
+            click.echo(pretty(_as_json(store, [letter], with_record=True)[0]))
+            return
         rows = [
             ("flow", f"{letter.integration}/{letter.flow}"), ("record", letter.record_key),
             ("step", letter.step), ("class", str(letter.error_class)), ("field", letter.field_path or "-"),

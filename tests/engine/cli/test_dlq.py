@@ -3,12 +3,15 @@ retrying sends again and resolves them."""
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from engine.cli import cli
+from engine import secrets
 from engine.errors import DataError
 from engine.state import StepKey, open_store
 
@@ -86,3 +89,43 @@ def test_list_marks_a_letter_whose_record_is_queued_for_the_next_run(instance: P
     assert listed.exit_code == 0, listed.output
     assert "record 20001 step pdf [data, field bookedInvoiceNumber]" in listed.output
     assert "(queued: the next `iex run` takes it up)" in listed.output
+
+
+def test_list_and_show_as_json_for_scripts(instance: Path) -> None:
+    store = open_store(instance.parent / "state.sqlite")
+    try:   # the retry sent the step once more and failed again: a second letter for the same step
+        key = StepKey("books", "invoices", "20001", "pdf")
+        store.mark_retried(1)
+        store.ledger_pending(key, payload_hash="h", recipe_digest="abc")
+        store.dead_letter(key, DataError("e-conomic refused token tok-9f8e7d6c5b4a", field_path="pdf"),
+                          record={"bookedInvoiceNumber": 20001, "amount": Decimal("10.50")}, payload_hash="h",
+                          recipe_version="1.0.0", recipe_digest="abc")
+    finally:
+        store.close()
+    secrets.register("tok-9f8e7d6c5b4a")   # known to this process now: masked in any output
+    runner = CliRunner()
+    listed = runner.invoke(cli, ["dlq", "list", "--format", "json", "-i", str(instance)])
+    assert listed.exit_code == 0, listed.output
+    [letter] = json.loads(listed.output)
+    first = json.loads(runner.invoke(cli, ["dlq", "list", "--all", "--format", "json", "-i", str(instance)]).output)[0]
+    assert {k: letter[k] for k in ("id", "integration", "flow", "key", "step", "class", "field_path", "attempts",
+                                   "closed", "queued", "recipe_version")} == {
+        "id": 2, "integration": "books", "flow": "invoices", "key": "20001", "step": "pdf", "class": "data",
+        "field_path": "pdf", "attempts": 1, "closed": None, "queued": False, "recipe_version": "1.0.0"}
+    assert letter["reason"] == "e-conomic refused token ***"
+    assert "tok-9f8e7d6c5b4a" not in listed.output
+    assert letter["first_seen"] == first["created"] and letter["created"] >= first["created"]
+    assert letter["who"].startswith("customer") and "record" not in letter
+    shown = runner.invoke(cli, ["dlq", "show", "2", "--format", "json", "-i", str(instance)])
+    assert shown.exit_code == 0, shown.output
+    one = json.loads(shown.output, parse_float=Decimal)
+    assert one["record"] == {"bookedInvoiceNumber": 20001, "amount": Decimal("10.50")} and '"amount": 10.50' in shown.output
+    assert {k: one[k] for k in letter} == letter
+
+
+def test_json_of_no_letters_is_an_empty_list_and_the_default_stays_text(instance: Path) -> None:
+    runner = CliRunner()
+    assert json.loads(runner.invoke(cli, ["dlq", "list", "--flow", "other", "--format", "json", "-i", str(instance)]).output) == []
+    text = runner.invoke(cli, ["dlq", "list", "-i", str(instance)]).output
+    assert text.startswith("#1 books/invoices record 20001")
+    assert "--format [text|json]" in runner.invoke(cli, ["dlq", "list", "--help"]).output
