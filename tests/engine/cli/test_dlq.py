@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from engine.cli import cli
 from engine import secrets
+from engine.cli import cli
 from engine.errors import DataError
 from engine.state import StepKey, open_store
 
