@@ -2,38 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-from pathlib import Path
-
 import pytest
 
 from engine.errors import ConfigError
 from engine.instance import load_instance
 from engine.secrets import Secret
 
-FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "validate"
-
-
-@pytest.fixture(autouse=True)
-def fake_connectors(monkeypatch):
-    spec = importlib.util.spec_from_file_location("validate_fakes", FIXTURES / "fakes.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.install(monkeypatch)
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(FIXTURES / "good", root)
-    elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
-    monkeypatch.chdir(elsewhere)  # relative paths must follow the instance file, not the cwd
-    monkeypatch.setenv("SHOP_KEY", "ck_shop_key_value")
-    monkeypatch.setenv("LEDGER_APP", "app-secret-token-value")
-    monkeypatch.setenv("LEDGER_GRANT", "grant-token-value")
-    return root
+# `project` (the good fixture project, cwd elsewhere, its secrets in the environment) and
+# `fake_connectors` come from tests/engine/conftest.py
+pytestmark = pytest.mark.usefixtures("fake_connectors")
 
 
 def test_instance_is_loaded_with_resolved_secrets(project):

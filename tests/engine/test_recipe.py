@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from datetime import timedelta
 from decimal import Decimal
@@ -15,21 +14,9 @@ from engine.recipe import apply_settings, load_recipe, parse_interval
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "validate"
 
-
-@pytest.fixture(autouse=True)
-def fake_connectors(monkeypatch):
-    spec = importlib.util.spec_from_file_location("validate_fakes", FIXTURES / "fakes.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.install(monkeypatch)
-
-
-@pytest.fixture
-def project(tmp_path, monkeypatch) -> Path:
-    root = tmp_path / "project"
-    shutil.copytree(FIXTURES / "good", root)
-    monkeypatch.chdir(tmp_path)
-    return root
+# `project` (a copy of the good fixture project) and `fake_connectors` come from
+# tests/engine/conftest.py
+pytestmark = pytest.mark.usefixtures("fake_connectors")
 
 
 ORDER = {
