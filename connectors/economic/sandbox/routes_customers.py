@@ -12,7 +12,7 @@ from connectors.economic.sandbox.collections import create_meta, envelope
 from connectors.economic.sandbox.errors import ValidationErrors, error, not_found
 from connectors.economic.sandbox.links import with_links
 from connectors.economic.sandbox.routes_invoices import BOOKED_FIELDS, DRAFT_FIELDS, render_booked, render_draft
-from connectors.economic.sandbox.routing import Ctx, Reply, resource
+from connectors.economic.sandbox.routing import Ctx, Reply, body_object, check_number, created, resource
 from connectors.economic.sandbox.validation import add, check_document, known_only
 
 Doc = dict[str, Any]
@@ -56,20 +56,15 @@ def _customer(ctx: Ctx) -> Doc:
 
 
 def _validated(ctx: Ctx, number_in_path: int | None) -> Doc:
-    body = ctx.body
-    if not isinstance(body, dict):
-        raise error(400, "The request body must be a JSON object.", "Send one customer document.")
-    doc = known_only(copy.deepcopy(body), "customer")
+    doc = known_only(copy.deepcopy(body_object(ctx, "customer")), "customer")
     errs = ValidationErrors()
     check_document(ctx.store, doc, "customer", errs)
     number = doc.get("customerNumber", number_in_path)
     if number is not None:
         if isinstance(number, bool) or not isinstance(number, int) or not 1 <= number <= 999_999_999:
             add(errs, ("customerNumber",), "E04360", number, low=1, high=999999999)
-        elif number_in_path is None and number in ctx.store.customers:
-            add(errs, ("customerNumber",), "E04330", number)
-        elif number_in_path is not None and number != number_in_path:
-            add(errs, ("customerNumber",), "E04395", number, message="customerNumber must match the number in the URL.")
+        else:
+            check_number(errs, "customerNumber", number, number_in_path, ctx.store.customers)
     errs.raise_if_any()
     doc["customerNumber"] = number if number is not None else ctx.store.take_customer_number()
     doc["lastUpdated"] = ctx.store.now()
@@ -82,9 +77,7 @@ def list_customers(ctx: Ctx) -> Doc:
 
 
 def create_customer(ctx: Ctx) -> Reply:
-    doc = ctx.store.customers.put(_validated(ctx, None))
-    out = render(ctx, doc)
-    return Reply(out, 201, {"Location": out["self"]})
+    return created(render(ctx, ctx.store.customers.put(_validated(ctx, None))))
 
 
 def get_customer(ctx: Ctx) -> Doc:
@@ -149,9 +142,7 @@ def _sub_routes(kind: str, table: str, key: str, counter: str, fields: dict[str,
         return found
 
     def validated(ctx: Ctx, customer: int, number: int) -> Doc:
-        if not isinstance(ctx.body, dict):
-            raise error(400, "The request body must be a JSON object.", f"Send one {kind} document.")
-        doc = {k: copy.deepcopy(v) for k, v in ctx.body.items() if k != "self"}
+        doc = {k: copy.deepcopy(v) for k, v in body_object(ctx, kind).items() if k != "self"}
         errs = ValidationErrors()
         check_document(ctx.store, doc, "contact" if kind == "contacts" else "deliveryLocation", errs)
         errs.raise_if_any()
@@ -166,8 +157,7 @@ def _sub_routes(kind: str, table: str, key: str, counter: str, fields: dict[str,
     def create_sub(ctx: Ctx) -> Reply:
         customer = _customer(ctx)["customerNumber"]
         doc = getattr(ctx.store, table).put(validated(ctx, customer, ctx.store.take(counter)))
-        out = render_sub(ctx, doc)
-        return Reply(out, 201, {"Location": out["self"]})
+        return created(render_sub(ctx, doc))
 
     def put_sub(ctx: Ctx) -> Doc:
         existing = find(ctx)

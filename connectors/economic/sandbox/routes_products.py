@@ -13,8 +13,8 @@ from connectors.economic.sandbox.collections import create_meta, envelope
 from connectors.economic.sandbox.errors import ValidationErrors, error, not_found
 from connectors.economic.sandbox.links import decode_id, encode_id, with_links
 from connectors.economic.sandbox.routes_invoices import BOOKED_FIELDS, DRAFT_FIELDS, render_booked, render_draft
-from connectors.economic.sandbox.routing import Ctx, Reply, resource
-from connectors.economic.sandbox.validation import add, check_document, known_only
+from connectors.economic.sandbox.routing import Ctx, Reply, body_object, check_number, created, resource
+from connectors.economic.sandbox.validation import check_document, known_only
 
 Doc = dict[str, Any]
 
@@ -52,10 +52,7 @@ def _product(ctx: Ctx) -> Doc:
 
 
 def _validated(ctx: Ctx, number_in_path: str | None) -> Doc:
-    body = ctx.body
-    if not isinstance(body, dict):
-        raise error(400, "The request body must be a JSON object.", "Send one product document.")
-    doc = known_only(copy.deepcopy(body), "product")
+    doc = known_only(copy.deepcopy(body_object(ctx, "product")), "product")
     if isinstance(doc.get("productNumber"), int) and not isinstance(doc["productNumber"], bool):
         doc["productNumber"] = str(doc["productNumber"])  # a JSON number is read into the string key
     if number_in_path is not None and doc.get("productNumber") is None:
@@ -64,10 +61,7 @@ def _validated(ctx: Ctx, number_in_path: str | None) -> Doc:
     check_document(ctx.store, doc, "product", errs)
     number = doc.get("productNumber")
     if isinstance(number, str):
-        if number_in_path is None and number in ctx.store.products:
-            add(errs, ("productNumber",), "E04330", number)
-        elif number_in_path is not None and number != number_in_path:
-            add(errs, ("productNumber",), "E04395", number, message="productNumber must match the product in the URL.")
+        check_number(errs, "productNumber", number, number_in_path, ctx.store.products)
     errs.raise_if_any()
     doc["lastUpdated"] = ctx.store.now()
     return doc
@@ -79,8 +73,7 @@ def list_products(ctx: Ctx) -> Doc:
 
 
 def create_product(ctx: Ctx) -> Reply:
-    out = render(ctx, ctx.store.products.put(_validated(ctx, None)))
-    return Reply(out, 201, {"Location": out["self"]})
+    return created(render(ctx, ctx.store.products.put(_validated(ctx, None))))
 
 
 def put_product(ctx: Ctx) -> Doc:

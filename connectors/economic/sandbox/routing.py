@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import logging
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Container
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +19,12 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from connectors.economic.sandbox.errors import ApiError, error, method_not_allowed, not_found
+from connectors.economic.sandbox.errors import ApiError, ValidationErrors, error, method_not_allowed, not_found
 from connectors.economic.sandbox.jsonio import JsonResponse, loads
 from connectors.economic.sandbox.links import Links
 from connectors.economic.sandbox.options import DEMO_TOKEN
 from connectors.economic.sandbox.store import Store
+from connectors.economic.sandbox.validation import add
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
@@ -59,6 +60,27 @@ class Ctx:
 
 
 Handler = Callable[[Ctx], Any]
+
+
+def body_object(ctx: Ctx, what: str) -> dict[str, Any]:
+    """The request body, which must be one JSON object: a list or a scalar is a 400."""
+    if not isinstance(ctx.body, dict):
+        raise error(400, "The request body must be a JSON object.", f"Send one {what} document.")
+    return ctx.body
+
+
+def check_number(errs: ValidationErrors, field: str, number: Any, number_in_path: Any, taken: Container[Any]) -> None:
+    """The identity rule of a numbered document: a POST's number must be free (E04330), a PUT's
+    must be the one in the URL (E04395)."""
+    if number_in_path is None and number in taken:
+        add(errs, (field,), "E04330", number)
+    elif number_in_path is not None and number != number_in_path:
+        add(errs, (field,), "E04395", number, message=f"{field} must match the number in the URL.")
+
+
+def created(document: dict[str, Any]) -> Reply:
+    """201 Created with the new document and its ``self`` link as ``Location``."""
+    return Reply(document, 201, {"Location": document["self"]})
 
 
 def resource(path: str, public: bool = False, **handlers: Handler) -> Route:
