@@ -38,7 +38,10 @@ def queue_unfinished_retry(env: FlowEnv, job: Job, error: IexError) -> None:
     queued = any(item.record_key == job.key and item.record == job.data
                  for item in env.store.inbox_pending(integration, flow))
     if not queued:
-        env.store.inbox_add(integration, flow, job.key, job.data, version=job.version)
+        # The newest version settled now: a newer one settled before the queued record is
+        # finished makes it stale, so it can never roll an updated document back.
+        version = job.version or env.store.record_version(integration, flow, job.key)
+        env.store.inbox_add(integration, flow, job.key, job.data, version=version)
     env.unfinished_retries.append(job.key)
 
 

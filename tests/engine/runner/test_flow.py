@@ -147,6 +147,28 @@ def test_a_retry_whose_finder_failed_is_finished_by_the_next_run(box, store, kit
     assert store.dead_letters() == []
 
 
+def test_a_queued_retry_never_rolls_back_a_newer_version(box, store, kit):
+    box.source = [{"id": 2, "total": Decimal(2), "modified": "2024-01-01T10:00:00"}]
+    box.ignore_cursor = True
+    instance = kit.instance(box, [kit.flow([kit.step(on_change="update")])])
+    box.fail[2] = DataError("customer 2 has no VAT zone")
+    box.once.add(2)
+    run(instance, store)
+    [letter] = store.dead_letters()
+    box.fail[2] = TransientError("503 Service Unavailable")
+    box.once.add(2)
+    Runner(instance, store, progress=False).retry([letter])          # queued, with the version it had
+    box.source[0].update(total=Decimal(5), modified="2024-02-01T10:00:00")
+    box.fail[2] = TransientError("503 Service Unavailable")
+    box.once.add(2)
+    run(instance, store)                   # the queued copy meets the 503 again; the newer one goes through
+    assert box.effects["webshop/orders/2/send"]["data"] == {"id": 2, "total": Decimal(5)}
+    later = run(instance, store)
+    assert later.flows["webshop/orders"].stale == 1 and box.updates == []
+    assert box.effects["webshop/orders/2/send"]["data"] == {"id": 2, "total": Decimal(5)}
+    assert store.inbox_pending("webshop", "orders") == [] and store.dead_letters() == []
+
+
 def test_letters_a_stopped_retry_never_reached_say_what_to_run(box, store, kit):
     box.source = [{"id": 1, "total": Decimal(1)}, {"id": 2, "total": Decimal(2)}]
     instance = kit.instance(box)
