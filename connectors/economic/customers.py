@@ -1,8 +1,9 @@
 """Customers: match by a chosen field, create or update as the customer allowed, cache per run.
 
-The match runs through e-conomic's filter syntax (``email$eq:<escaped value>``); a customer seen
-once in a run costs no further call. Creation and per-field updates are switched separately,
-as customers expect from IEX (iex-features §5). With ``contact`` the customer's contact person
+A customer is found through this run's index (``customer_index``: single filtered lookups, or
+one paged listing once a run meets enough buyers); a customer seen once in a run costs no
+further call. Creation and per-field updates are switched separately, as customers expect from
+IEX (iex-features §5). With ``contact`` the customer's contact person
 is found by name or created (``contacts``), and its number returned as ``contactNumber``.
 """
 
@@ -13,13 +14,13 @@ from typing import Any
 from engine.connector import ActionContext
 from engine.errors import ConfigError, DataError
 
-from connectors.economic.client import EconomicApi, filter_eq
+from connectors.economic import customer_index
+from connectors.economic.client import EconomicApi
 from connectors.economic.contacts import ensure_contact
+from connectors.economic.customer_index import MATCH_FIELDS, normal
 from connectors.economic.documents import prune
 from connectors.economic.reference import Reference, number_of
 
-MATCH_FIELDS = ("email", "corporateIdentificationNumber", "ean", "customerNumber", "vatNumber",
-                "telephoneAndFaxNumber", "name")
 REQUIRED_ON_CREATE = ("name", "currency", "customerGroup", "paymentTerms", "vatZone")
 # Properties e-conomic computes or links; left out of a PUT (the whole document is replaced).
 READ_ONLY = ("balance", "dueAmount", "lastUpdated", "contacts", "deliveryLocations", "invoices", "templates",
@@ -42,8 +43,9 @@ def _find_or_create(api: EconomicApi, ref: Reference, data: dict[str, Any]) -> d
     if data.get("common_customer_number") is not None:
         return _common_customer(api, data["common_customer_number"])
     field, value = _match_of(data)
-    with api.lock_for("customer", field, _normal(value)):
-        existing = _lookup(api, field, value)
+    key = (field, normal(field, value))
+    with api.lock_for("customer", *key):
+        existing = customer_index.lookup(api, field, value)
         if existing is None:
             if not data.get("create", True):
                 raise DataError(
@@ -51,17 +53,18 @@ def _find_or_create(api: EconomicApi, ref: Reference, data: dict[str, Any]) -> d
                     field_path=f"match.{field}",
                 )
             return _create(api, ref, data, field, value)
-        return _update(api, ref, data, existing)
+        return _update(api, ref, data, existing, key)
 
 
 def find_customer(api: EconomicApi, data: dict[str, Any], ctx: ActionContext) -> dict[str, Any] | None:
-    """After a crash: the customer the same match finds now (a create that happened is found),
-    with its contact; None when either is missing (the action then makes what is missing)."""
+    """After a crash: the customer the same match finds now in e-conomic itself (never this run's
+    index, which may predate the create), with its contact; None when either is missing (the
+    action then makes what is missing)."""
     if data.get("common_customer_number") is not None:
         result = _common_customer(api, data["common_customer_number"])
     else:
         field, value = _match_of(data)
-        existing = _lookup(api, field, value)
+        existing = customer_index.ask(api, field, value)
         if existing is None:
             return None
         result = _result(existing, created=False, updated=[])
@@ -89,44 +92,8 @@ def _match_of(data: dict[str, Any]) -> tuple[str, Any]:
     return field, str(value).strip()
 
 
-def _normal(value: Any) -> Any:
-    """e-conomic compares filter strings case-insensitively; so does the cache."""
-    return value.lower() if isinstance(value, str) else value
-
-
-def _remember(api: EconomicApi, customer: dict[str, Any]) -> None:
-    number = customer.get("customerNumber")
-    if number is None:
-        return
-    api.bucket("customers")[int(number)] = customer
-
-
-def _by_number(api: EconomicApi, number: int) -> dict[str, Any] | None:
-    cached = api.bucket("customers").get(number)
-    if cached is not None:
-        return cached
-    found = api.get_or_none(f"/customers/{number}")
-    if found is not None:
-        _remember(api, found)
-    return found
-
-
-def _lookup(api: EconomicApi, field: str, value: Any) -> dict[str, Any] | None:
-    if field == "customerNumber":
-        return _by_number(api, value)
-    number = api.bucket("customer_matches").get((field, _normal(value)))
-    if number is not None:
-        return api.bucket("customers").get(number)
-    # Several customers can share a value (e.g. a name); the oldest (lowest number) wins.
-    found = api.first("/customers", filter=filter_eq(field, value), sort="customerNumber")
-    if found is not None:
-        _remember(api, found)
-        api.bucket("customer_matches")[(field, _normal(value))] = int(found["customerNumber"])
-    return found
-
-
 def _common_customer(api: EconomicApi, number: Any) -> dict[str, Any]:
-    found = _by_number(api, int(number))
+    found = customer_index.lookup(api, "customerNumber", int(number))
     if found is None:
         raise ConfigError(f"the common customer {number} does not exist in e-conomic; create it or fix the setting",
                           field_path="common_customer_number")
@@ -148,12 +115,16 @@ def _create(api: EconomicApi, ref: Reference, data: dict[str, Any], field: str, 
     if missing:
         raise DataError(f"cannot create the customer: {', '.join(missing)} missing", field_path=f"customer.{missing[0]}")
     _check_references(ref, body)
-    created = api.post("/customers", body)
+    index = customer_index.index_of(api)
+    key = (field, normal(field, value))
+    try:
+        created = api.post("/customers", body)
+    except Exception:
+        index.doubt(key)      # the answer may be lost after the customer was made: ask next time
+        raise
     if api.dry_run:
         created = {**body, **{k: v for k, v in created.items() if k == "customerNumber"}}
-    _remember(api, created)
-    if created.get("customerNumber") is not None:
-        api.bucket("customer_matches")[(field, _normal(value))] = int(created["customerNumber"])
+    index.remember(created, key=key)
     return _result(created, created=True, updated=[])
 
 
@@ -166,7 +137,10 @@ def _same(field: str, old: Any, new: Any) -> bool:
     return old == new
 
 
-def _update(api: EconomicApi, ref: Reference, data: dict[str, Any], existing: dict[str, Any]) -> dict[str, Any]:
+def _update(api: EconomicApi, ref: Reference, data: dict[str, Any], existing: dict[str, Any],
+            key: tuple[str, Any]) -> dict[str, Any]:
+    """PUT only what the customer allowed and what really differs from what e-conomic holds
+    (``_same`` compares in the form the create sent, so an unchanged buyer costs nothing)."""
     wanted = prune(data.get("customer") or {})
     changes = {f: wanted[f] for f in data.get("update_fields") or []
                if f in wanted and f != "customerNumber" and not _same(f, existing.get(f), wanted[f])}
@@ -175,10 +149,15 @@ def _update(api: EconomicApi, ref: Reference, data: dict[str, Any], existing: di
     _check_references(ref, changes)
     document = {k: v for k, v in existing.items() if k not in READ_ONLY}
     document.update(changes)
-    saved = api.put(f"/customers/{existing['customerNumber']}", document)
+    index = customer_index.index_of(api)
+    try:
+        saved = api.put(f"/customers/{existing['customerNumber']}", document)
+    except Exception:
+        index.doubt(key)      # it may have been applied: compare with e-conomic's copy next time
+        raise
     if api.dry_run:
         saved = document
-    _remember(api, saved)
+    index.remember(saved)
     return _result(saved, created=False, updated=sorted(changes))
 
 
