@@ -171,7 +171,8 @@ class CustomerIndex:
 
 def index_of(api: EconomicApi) -> CustomerIndex:
     """This run's index for the agreement (made on first use)."""
-    return api.bucket("customer_index").setdefault("index", CustomerIndex())
+    bucket = api.bucket("customer_index")
+    return bucket.get("index") or bucket.setdefault("index", CustomerIndex())
 
 
 def lookup(api: EconomicApi, field: str, value: Any) -> Doc | None:
