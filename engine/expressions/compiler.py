@@ -20,6 +20,7 @@ from jinja2.visitor import NodeTransformer
 
 from engine.expressions import limits
 from engine.expressions.errors import ExpressionError
+from engine.expressions.pycode import result_kind
 from engine.expressions.runtime import run_expression, run_template
 from engine.expressions.sandbox import CONCAT, DECIMAL_LITERAL, ENV
 
@@ -51,15 +52,26 @@ class Compiled:
     """A value from a mapping, recipe or condition, compiled once. ``evaluate`` gives the native
     value of a single ``{{ expr }}``, the text of a mixed template, or the literal itself."""
 
-    __slots__ = ("source", "is_template", "_template", "_is_expression", "_paths")
+    __slots__ = (
+        "_is_expression",
+        "_kind",
+        "_paths",
+        "_template",
+        "is_template",
+        "source",
+        "tree",
+    )
 
-    def __init__(self, source: Any, template: Any = None, is_expression: bool = False,
+    def __init__(self, source: Any, template: Any = None, tree: nodes.Node | None = None,
                  paths: tuple[Path, ...] = ()) -> None:
         self.source = source
         self.is_template = template is not None
+        # the checked syntax tree: the expression of a single ``{{ expr }}``, else the Template
+        self.tree = tree
         self._template = template
-        self._is_expression = is_expression
+        self._is_expression = tree is not None and not isinstance(tree, nodes.Template)
         self._paths = paths
+        self._kind = result_kind(tree) if self._is_expression else None
 
     def evaluate(self, context: Mapping[str, Any], *, field_path: str | None = None,
                  missing_ok: bool = False) -> Any:
@@ -71,7 +83,7 @@ class Compiled:
             return self.source
         if self._is_expression:
             return run_expression(self._template, context, self.source, self._paths, field_path,
-                                  missing_ok)
+                                  missing_ok, self._kind)
         return run_template(self._template, context, self.source, self._paths, field_path)
 
     def references(self) -> set[str]:
@@ -139,11 +151,12 @@ def _compile_template(source: str) -> Compiled:
         expression = _Rewrite().visit(expression)
         root = nodes.Template([nodes.Assign(nodes.Name("result", "store"), expression, lineno=1)],
                               lineno=1)
+        tree: nodes.Node = expression
     else:
-        root = _Rewrite().visit(template)
+        root = tree = _Rewrite().visit(template)
     root.set_environment(ENV)
     compiled = ENV.from_string(root)
-    return Compiled(source, compiled, expression is not None, tuple(_paths(root)))
+    return Compiled(source, compiled, tree, tuple(_paths(root)))
 
 
 def _check_text(source: str) -> None:

@@ -2,23 +2,25 @@
 size-checked, plus the iex helpers.
 
 Size rule: a filter that turns its input into new text or sorts/compares it checks the input's
-size first (``limits.check_weight``); ``map``/``select``/``reject`` give bounded streams, so
-whatever consumes them (``list``, ``join``, ``sort``) cannot be fed more than the output cap.
+size first (``limits.check_weight``); the list filters (``select``, ``map``, ...) are in
+streams.py.
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from typing import Any
 
+from jinja2 import filters as jinja_filters
 from jinja2 import pass_environment
 from jinja2.filters import FILTERS as JINJA_FILTERS
 from jinja2.utils import _PassArg
 
 from engine.expressions import limits
 from engine.expressions.limits import Refused
+from engine.expressions.streams import FILTERS as STREAM_FILTERS
 from engine.helpers import FILTERS as HELPER_FILTERS
 from engine.helpers.general import to_int, to_str
 from engine.helpers.jsontext import dumps as json_dumps
@@ -29,7 +31,6 @@ _REMOVED = {"float", "filesizeformat", "pprint", "random", "urlize", "xmlattr"}
 # Filters that neither copy their input into new text nor compare all of it.
 _UNCHECKED = {"default", "d", "length", "count", "first", "last", "attr", "list", "items",
               "reverse", "abs"}
-_STREAMS = {"map", "select", "reject", "selectattr", "rejectattr"}
 _WIDTHS = {"center", "indent", "wordwrap", "truncate", "batch", "slice"}
 _PADDING = frozenset({"center", "ljust", "rjust", "zfill"})
 
@@ -75,11 +76,13 @@ def _value_index(fn: Callable[..., Any]) -> int:
 def _size_checked(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     index = _value_index(fn)
 
+    what = f"the {name} filter's input"
+
     @functools.wraps(fn)
     def checked(*args: Any, **kwargs: Any) -> Any:
         limits.tick()
         if len(args) > index:
-            limits.check_weight(args[index], f"the {name} filter's input")
+            limits.check_weight(args[index], what)
         return fn(*args, **kwargs)
 
     return checked
@@ -99,21 +102,6 @@ def _width_capped(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
         return fn(*args, **kwargs)
 
     return capped
-
-
-def _bounded_stream(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(fn)
-    def stream(*args: Any, **kwargs: Any) -> Iterator[Any]:
-        total = 0
-        for item in fn(*args, **kwargs):
-            limits.tick()
-            total += limits.weight(item)
-            if total > limits.MAX_OUTPUT:
-                raise limits.LimitExceeded(f"the {name} filter would produce more than "
-                                           f"{limits.MAX_OUTPUT} characters")
-            yield item
-
-    return stream
 
 
 def _round(value: Any, precision: int = 0, method: str = "common") -> Decimal:
@@ -217,13 +205,22 @@ def _truncate(environment: Any, value: Any, length: int = 255, killwords: bool =
     return JINJA_FILTERS["truncate"](environment, display_text(value), length, killwords, end, leeway)
 
 
+def _sync(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Jinja's synchronous variant of a filter: the async wrapper only asks, on every call,
+    whether the environment is async (it never is here)."""
+    if getattr(fn, "jinja_async_variant", False):
+        return getattr(jinja_filters, f"sync_do_{name}", fn)
+    return fn
+
+
 def make_filters() -> dict[str, Callable[..., Any]]:
     filters: dict[str, Callable[..., Any]] = {}
     for name, fn in JINJA_FILTERS.items():
         if name in _REMOVED:
             continue
-        if name in _STREAMS:
-            filters[name] = _bounded_stream(name, fn)
+        fn = _sync(name, fn)
+        if name in STREAM_FILTERS:
+            filters[name] = STREAM_FILTERS[name]
         elif name in _WIDTHS:
             filters[name] = _width_capped(name, fn)
         elif name in _UNCHECKED:

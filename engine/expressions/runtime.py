@@ -16,6 +16,7 @@ from engine.expressions.limits import Refused
 from engine.secrets import mask
 
 Path = tuple[Any, ...]
+_SCALARS = frozenset({str, int, bool, decimal.Decimal, type(None)})
 
 # Decimal arithmetic in templates: 28 significant digits; errors trap instead of giving NaN.
 DECIMAL_CONTEXT = decimal.Context(
@@ -25,8 +26,10 @@ DECIMAL_CONTEXT = decimal.Context(
 
 
 def run_expression(template: Any, context: Mapping[str, Any], source: str, paths: tuple[Path, ...],
-                   field_path: str | None, missing_ok: bool = False) -> Any:
-    """Evaluate a single-expression template and return its native value."""
+                   field_path: str | None, missing_ok: bool = False, kind: str = "computed") -> Any:
+    """Evaluate a single-expression template and return its native value, finished as its
+    ``kind`` says (pycode.result_kind): a scalar as it is, a reference to data the engine already
+    holds only checked for being missing, anything computed by ``check_result``."""
     token = limits.start_clock()
     try:
         with decimal.localcontext(DECIMAL_CONTEXT):
@@ -34,16 +37,29 @@ def run_expression(template: Any, context: Mapping[str, Any], source: str, paths
             for _ in template.root_render_func(ctx):
                 pass
             result = ctx.vars["result"]
-            if missing_ok and isinstance(result, Undefined):
-                return None
-            result = _materialize(result)
-            _reject_undefined(result)
-            limits.check_value(result)
-            return result
+            if kind == "scalar" or (kind == "reference" and not isinstance(result, Undefined)):
+                return result
+            return check_result(result, missing_ok)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a located iex error
         raise _translate(exc, source, context, paths, field_path) from None
     finally:
         limits.stop_clock(token)
+
+
+def check_result(result: Any, missing_ok: bool = False) -> Any:
+    """The value of a computed expression as it may go on: a list instead of a generator, no
+    missing value anywhere inside (None for a missing one with ``missing_ok``), within the caps."""
+    kind = type(result)
+    if kind in _SCALARS:                       # the common case, checked the same way as below
+        if kind is str and len(result) > limits.MAX_OUTPUT:
+            limits.check_value(result)
+        return result
+    if missing_ok and isinstance(result, Undefined):
+        return None
+    result = _materialize(result)
+    _reject_undefined(result)
+    limits.check_value(result)
+    return result
 
 
 def run_template(template: Any, context: Mapping[str, Any], source: str, paths: tuple[Path, ...],

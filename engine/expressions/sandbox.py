@@ -22,7 +22,12 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.tests import TESTS as JINJA_TESTS
 
 from engine.expressions import limits
-from engine.expressions.filters import FLOAT_MESSAGE, check_str_method, display_text, make_filters
+from engine.expressions.filters import (
+    FLOAT_MESSAGE,
+    check_str_method,
+    display_text,
+    make_filters,
+)
 from engine.expressions.limits import LimitExceeded, Refused
 from engine.helpers import GLOBALS as HELPER_GLOBALS
 from engine.helpers.dates import format_date
@@ -31,10 +36,7 @@ from engine.helpers.dates import format_date
 # ``mro``...) is refused; the sizes of the amplifying ones are checked in ``call``.
 _ALLOWED_METHODS: dict[type, frozenset[str]] = {
     str: frozenset(
-        "capitalize casefold center count endswith find format index isalnum isalpha isascii "
-        "isdecimal isdigit islower isnumeric isspace istitle isupper join ljust lower lstrip "
-        "partition removeprefix removesuffix replace rfind rindex rjust rpartition rsplit rstrip "
-        "split splitlines startswith strip swapcase title upper zfill".split()
+        ["capitalize", "casefold", "center", "count", "endswith", "find", "format", "index", "isalnum", "isalpha", "isascii", "isdecimal", "isdigit", "islower", "isnumeric", "isspace", "istitle", "isupper", "join", "ljust", "lower", "lstrip", "partition", "removeprefix", "removesuffix", "replace", "rfind", "rindex", "rjust", "rpartition", "rsplit", "rstrip", "split", "splitlines", "startswith", "strip", "swapcase", "title", "upper", "zfill"]
     ),
     dict: frozenset({"get", "keys", "values", "items"}),
     list: frozenset({"count", "index"}),
@@ -113,7 +115,8 @@ class IexSandbox(ImmutableSandboxedEnvironment):
 
     def call_binop(self, context: Any, operator_: str, left: Any, right: Any) -> Any:
         limits.tick()
-        _refuse_float(left, right)
+        if isinstance(left, float) or isinstance(right, float):
+            raise Refused(FLOAT_MESSAGE)
         return _BINOPS[operator_](left, right)
 
     def call_unop(self, context: Any, operator_: str, arg: Any) -> Any:
@@ -180,8 +183,8 @@ def _dec(text: str) -> Decimal:
 
 def _concat(*parts: Any) -> str:
     """``a ~ b``: Jinja would call str() on each part unchecked; here each is sized first."""
-    texts = [display_text(part) for part in parts]
-    limits.check_length(sum(len(t) for t in texts), "~ concatenation")
+    texts = [part if type(part) is str else display_text(part) for part in parts]
+    limits.check_length(sum(map(len, texts)), "~ concatenation")
     return "".join(texts)
 
 

@@ -1,6 +1,6 @@
 """JMESPath selectors: where a field *selects* data (``$each`` in mappings, ``key`` in flows).
 
-Compiled once with ``jmespath.compile``. Decimals count as JMESPath numbers, ``to_number``
+Compiled once with ``jmespath.compile``, then into closures (selector_code.py). Decimals count as JMESPath numbers, ``to_number``
 gives Decimal instead of float, and ``to_string`` writes Decimals exactly.
 """
 
@@ -15,6 +15,7 @@ from jmespath import functions as jp_functions
 
 from engine.errors import DataError
 from engine.expressions.errors import ExpressionError
+from engine.expressions.selector_code import compile_tree
 from engine.helpers.jsontext import dumps as json_dumps
 
 
@@ -62,15 +63,18 @@ _OPTIONS = jmespath.Options(custom_functions=_IexFunctions())
 class Selector:
     """A compiled JMESPath expression."""
 
-    __slots__ = ("source", "_compiled")
+    __slots__ = ("_closure", "_compiled", "source")
 
     def __init__(self, source: str, compiled: Any) -> None:
         self.source = source
         self._compiled = compiled
+        self._closure = compile_tree(compiled.parsed, _OPTIONS.custom_functions)
 
     def search(self, data: Any) -> Any:
         """Apply the selector; a type error in a function is a DataError naming the selector."""
         try:
+            if self._closure is not None:
+                return self._closure(data)
             return self._compiled.search(data, options=_OPTIONS)
         except jp_errors.JMESPathError as exc:
             raise DataError(f"selector {self.source!r}: {_short(str(exc))}") from None

@@ -9,9 +9,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from engine.helpers.dates import add_days, date, datetime, days_between, format_date
 from engine.helpers.countries import country_name
-from engine.helpers.general import coalesce, digits, fail, first, to_int, to_str, truncate_to
+from engine.helpers.dates import add_days, date, datetime, days_between, format_date
+from engine.helpers.general import (
+    coalesce,
+    digits,
+    fail,
+    first,
+    lookup,
+    to_int,
+    to_str,
+    truncate_to,
+)
 from engine.helpers.money import (
     currency_exponent,
     major_to_minor,
@@ -63,6 +72,7 @@ GLOBALS: dict[str, Any] = {
     "to_str": to_str,
     "to_int": to_int,
     "first": first,
+    "lookup": lookup,
     "coalesce": coalesce,
     "truncate_to": truncate_to,
     "digits": digits,
@@ -81,4 +91,4 @@ FILTERS: dict[str, Callable[..., Any]] = {
     )
 }
 
-__all__ = ["GLOBALS", "FILTERS", "EU_COUNTRIES", "OSS_STANDARD_RATES"]
+__all__ = ["EU_COUNTRIES", "FILTERS", "GLOBALS", "OSS_STANDARD_RATES"]

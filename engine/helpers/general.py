@@ -29,6 +29,20 @@ def coalesce(*values: Any) -> Any:
     return None
 
 
+def lookup(entries: Any, key: Any, key_field: str = "key", value_field: str = "value") -> Any:
+    """The value of the first entry whose ``key_field`` is ``key``, None when there is none:
+    WooCommerce ``meta_data`` (``lookup(record.meta_data, 'vat_number')``), Shopify
+    ``note_attributes`` (``key_field='name'``) and other lists of key/value pairs."""
+    if entries is None or isinstance(entries, Undefined):
+        return None
+    if not isinstance(entries, list | tuple):
+        raise DataError(f"lookup needs a list of entries, not {type(entries).__name__}")
+    for entry in entries:
+        if isinstance(entry, dict) and entry.get(key_field) == key:
+            return entry.get(value_field)
+    return None
+
+
 def first(values: Any) -> Any:
     """The first item of a list, None for an empty list or None."""
     if values is None:

@@ -7,7 +7,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-
 from engine import yamlpos
 from engine.expressions import (
     Compiled,
@@ -19,10 +18,10 @@ from engine.expressions import (
 from engine.expressions.sandbox import ENV
 from engine.mapping.errors import DocPath, MappingError, MappingProblem, dotted
 from engine.mapping.nodes import (
-    Mapping,
     ChoiceNode,
     EachNode,
     ListNode,
+    Mapping,
     Node,
     ObjectNode,
     UseNode,

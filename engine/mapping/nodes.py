@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import datetime as dt
+import decimal
+import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 from engine.errors import DataError, IexError, IexSystemError, Location
-from engine.expressions import Compiled, Selector
+from engine.expressions import Compiled, Selector, limits
+from engine.expressions.runtime import DECIMAL_CONTEXT
+from engine.expressions.sandbox import ENV
 
 MAX_OUTPUT_NODES = 200_000     # values in one mapping's output
 OMIT = object()                # a field whose $when was false
+_NOT_GENERATED = object()
+_HELPER_NAMES = frozenset(ENV.globals)
+# Evaluate every record both ways and fail on any difference (the test suite sets it).
+CROSSCHECK = os.environ.get("IEX_CROSSCHECK_MAPPINGS") == "1"
 
 
 @dataclass
@@ -158,11 +166,44 @@ class Mapping:
     variables: list[tuple[str, Node]] = field(default_factory=list, repr=False)
     fields: Node = field(default_factory=lambda: ObjectNode([]), repr=False)   # ObjectNode, or UseNode
 
+    _generated: Any = field(default=_NOT_GENERATED, repr=False, compare=False)
+
     def evaluate(self, context: dict[str, Any]) -> dict[str, Any]:
         """Evaluate on one record's context. Errors are DataError/IexSystemError with the field
-        path (``lines[2].unitNetPrice``) and this mapping's file."""
+        path (``lines[2].unitNetPrice``) and this mapping's file.
+
+        The mapping runs as generated Python (codegen.py); if that raises anything, the node
+        tree evaluates the record and gives the answer or the located error."""
+        fast = self._fast()
+        if fast is None or not _CONTEXT_CANNOT_SHADOW(context):
+            return self.evaluate_tree(context)
+        from engine.mapping.codegen import Explained
+
+        try:
+            result: Any = _run_fast(fast, context)
+        except Explained as explained:
+            result = explained.error
+        except Exception:  # noqa: BLE001 - the tree gives the answer or the error
+            result = _NOT_GENERATED
+        if CROSSCHECK:
+            _crosscheck(self, context, result)
+        if result is _NOT_GENERATED:
+            return self.evaluate_tree(context)
+        if isinstance(result, IexError):
+            raise result
+        return result
+
+    def evaluate_tree(self, context: dict[str, Any]) -> dict[str, Any]:
+        """Evaluate through the node tree, one template at a time (the reference path)."""
         result = self._run(Scope(dict(context), dict(context)), "")
         return plain(result, "", [MAX_OUTPUT_NODES], self.origin)
+
+    def _fast(self) -> Any:
+        if self._generated is _NOT_GENERATED:
+            from engine.mapping.codegen import generate
+
+            self._generated = generate(self)
+        return self._generated
 
     def references(self) -> set[str]:
         """Dotted names read from the context by every template and selector (including used
@@ -191,11 +232,14 @@ class Mapping:
         return [*(c for _, n in self.variables for c in n.compiled()), *self.fields.compiled()]
 
 
-def plain(value: Any, path: str, budget: list[int], origin: str) -> Any:
+def plain(value: Any, path: str, budget: list[int], origin: str, depth: int = 1) -> Any:
     """JSON-able output: dict/list/str/int/bool/None/Decimal; dates as ISO text."""
     budget[0] -= 1
     if budget[0] < 0:
         raise IexSystemError(f"the mapping output has more than {MAX_OUTPUT_NODES} values",
+                             field_path=path or None, location=Location(file=origin))
+    if depth > limits.MAX_DEPTH:
+        raise IexSystemError(f"the value nests deeper than {limits.MAX_DEPTH} levels",
                              field_path=path or None, location=Location(file=origin))
     if value is None or isinstance(value, bool | int | str | Decimal):
         return value if type(value) in (bool, int, str, Decimal) or value is None else _exact_type(value)
@@ -204,11 +248,91 @@ def plain(value: Any, path: str, budget: list[int], origin: str) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     if isinstance(value, dict):
-        return {str(k): plain(v, join_path(path, str(k)), budget, origin) for k, v in value.items()}
+        return {str(k): plain(v, join_path(path, str(k)), budget, origin, depth + 1) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [plain(v, f"{path}[{i}]", budget, origin) for i, v in enumerate(value)]
+        return [plain(v, f"{path}[{i}]", budget, origin, depth + 1) for i, v in enumerate(value)]
     raise DataError(f"a {type(value).__name__} cannot be part of the mapping output",
                     field_path=path or None, location=Location(file=origin))
+
+
+PLAIN_TYPES = frozenset({bool, int, str, Decimal, type(None)})
+
+
+class _NotPlain(Exception):
+    """plain_fast met something only ``plain`` can explain (it gives the located error)."""
+
+
+def plain_fast(value: Any, budget: list[int], depth: int) -> Any:
+    """``plain`` without field paths, for the generated path: a plain dict or list is copied
+    with its scalar values counted in one step; anything unusual raises (or goes to ``plain``)
+    and the tree then gives the located error."""
+    if depth > limits.MAX_DEPTH:
+        raise _NotPlain
+    kind = type(value)
+    if kind is dict:
+        out = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                key = str(key)
+            out[key] = item if type(item) in PLAIN_TYPES else plain_fast(item, budget, depth + 1)
+    elif kind is list:
+        out = [item if type(item) in PLAIN_TYPES else plain_fast(item, budget, depth + 1)
+               for item in value]
+    elif kind in PLAIN_TYPES:
+        budget[0] -= 1
+        return value
+    else:
+        return plain(value, "", budget, "", depth)      # the rare kinds: one implementation
+    budget[0] -= 1 + sum(1 for item in out.values() if type(item) in PLAIN_TYPES) \
+        if kind is dict else 1 + sum(1 for item in out if type(item) in PLAIN_TYPES)
+    if budget[0] < 0:
+        raise _NotPlain
+    return out
+
+
+def _run_fast(function: Any, context: dict[str, Any]) -> dict[str, Any]:
+    token = limits.start_clock()
+    try:
+        with decimal.localcontext(DECIMAL_CONTEXT):
+            budget = [MAX_OUTPUT_NODES]
+            result = function(context, "", 1, budget)
+            if budget[0] < 0:
+                raise _NotPlain
+            return result
+    finally:
+        limits.stop_clock(token)
+
+
+def _CONTEXT_CANNOT_SHADOW(context: dict[str, Any]) -> bool:
+    """Generated code binds helper names (money, ...) directly; a context key with a helper's
+    name (never given by the runner) would shadow it, so such a record takes the tree."""
+    return _HELPER_NAMES.isdisjoint(context)
+
+
+def _crosscheck(mapping: Mapping, context: dict[str, Any], fast: Any) -> None:
+    """Both paths must give the same output, or the same error (class, text, path, file)."""
+    try:
+        tree: Any = mapping.evaluate_tree(context)
+    except IexError as exc:
+        tree = exc
+    if fast is _NOT_GENERATED:
+        return
+    if isinstance(tree, IexError) or isinstance(fast, IexError):
+        same = type(fast) is type(tree) and str(fast) == str(tree) \
+            and getattr(fast, "field_path", None) == tree.field_path \
+            and getattr(fast, "location", None) == tree.location
+    else:
+        same = fast == tree and _types(fast) == _types(tree)
+    if not same:
+        raise AssertionError(f"{mapping.origin}: generated code gave {fast!r}, the tree {tree!r}")
+
+
+def _types(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _types(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_types(v) for v in value]
+    return type(value).__name__
 
 
 def _exact_type(value: Any) -> Any:

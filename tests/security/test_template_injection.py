@@ -24,8 +24,9 @@ from click.testing import CliRunner
 
 from engine.cli import cli
 from engine.errors import DataError, IexError, IexSystemError
-from engine.expressions import compile_value
+from engine.expressions import ExpressionError, compile_value
 from engine.mapping import MappingError, compile_mapping, load_mapping
+from engine.mapping.nodes import _run_fast as run_generated
 from engine.secrets import Secret
 
 pytestmark = pytest.mark.timeout(60)
@@ -43,7 +44,7 @@ def context() -> dict:
         "settings": {"token": Secret(SECRET_VALUE, "${env:TOKEN}"), "rate": Decimal("0.25")},
         "steps": {"customer": {"customerNumber": 7}},
         "key": "1001",
-        "x": Decimal("1"),
+        "x": Decimal(1),
         "s": Secret(SECRET_VALUE, "${env:TOKEN}"),
     }
 
@@ -61,10 +62,25 @@ def memory_bound() -> Iterator[None]:
 
 
 def refusal(source: str) -> IexError:
-    """Compile and evaluate ``source``; return the (required) error, checked for clarity."""
+    """Compile and evaluate ``source``; return the (required) error, checked for clarity.
+
+    The same template as a mapping field runs as generated Python (engine/mapping/codegen.py):
+    that code must not succeed either (whatever it raises sends the record through the tree),
+    within the same memory bound, and the mapping's error says the same."""
     with memory_bound(), pytest.raises(IexError) as info:
-        compile_value(source).evaluate(context())
+        compiled = compile_value(source)
+        compiled.evaluate(context())
     error = info.value
+    if isinstance(error, ExpressionError):     # refused when compiled: nothing ever runs
+        return error
+    mapping = compile_mapping({"value": source})
+    generated = mapping._fast()
+    assert generated is not None
+    with memory_bound(), pytest.raises(Exception):  # noqa: B017 - any refusal will do here
+        run_generated(generated, context())
+    with pytest.raises(IexError) as through_mapping:
+        mapping.evaluate(context())
+    assert through_mapping.value.message == error.message
     text = str(error)
     assert "Traceback" not in text and " at 0x" not in text, text
     assert SECRET_VALUE not in text
@@ -252,7 +268,7 @@ def test_amplification_is_refused_before_memory_is_spent(source: str, words: tup
 
 def test_slow_evaluation_stops_at_the_deadline() -> None:
     """Each step is cheap, but there are ten billion of them: the deadline ends it."""
-    error = refusal("{{ ([['a'] * 99999] * 99999) | map('length') | sum }}")
+    error = refusal("{{ (['a'] * 99999) | select('in', ['b'] * 99999) | list }}")
     assert_technician_refusal(error, "longer than")
 
 
@@ -332,7 +348,7 @@ def test_deeply_nested_record_data_gives_a_located_error() -> None:
     mapping = compile_mapping({"fields": {"v": "{{ record.deep }}"}})
     with pytest.raises(IexError) as info:
         mapping.evaluate({"record": {"deep": deep}})
-    assert info.value.field_path == "v"
+    assert info.value.field_path.startswith("v.k.k")    # where the data lands, down to the depth cap
 
 
 # -- the same attacks through mapping files and the CLI ----------------------------------------

@@ -7,12 +7,12 @@ from decimal import Decimal
 import pytest
 
 from engine.errors import DataError, IexError, IexSystemError
-from engine.expressions import ExpressionError, compile_value
-from engine.expressions import limits
+from engine.expressions import ExpressionError, compile_value, limits
+from engine.mapping import compile_mapping
 
 pytestmark = pytest.mark.timeout(10)  # a refusal that hangs fails instead of blocking the suite
 
-CONTEXT = {"x": Decimal("1"), "record": {"name": "Mug"}}
+CONTEXT = {"x": Decimal(1), "record": {"name": "Mug"}}
 
 
 def refusal(source: str) -> IexError:
@@ -156,8 +156,8 @@ def test_immutable_values_cannot_be_changed() -> None:
 
 def test_deadline_stops_a_slow_evaluation(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(limits, "EVAL_SECONDS", -1.0)  # already past the deadline at the first check
-    with pytest.raises(IexSystemError, match="longer than"):
-        compile_value("{{ record.name | upper }}").evaluate(CONTEXT)
+    with pytest.raises(IexSystemError, match="longer than"):   # the clock is read every few operations
+        compile_value("{{ names | map('upper') | list }}").evaluate({"names": ["a"] * 1000})
 
 
 def test_float_in_arithmetic_is_refused_naming_the_expression() -> None:
@@ -261,7 +261,12 @@ def test_a_native_value_nested_too_deep_is_refused_with_the_field_path() -> None
     deep: object = "x"
     for _ in range(limits.MAX_DEPTH):
         deep = [deep]
-    with pytest.raises(IexSystemError, match="nests deeper than") as info:
-        compile_value("{{ v }}").evaluate({"v": deep}, field_path="lines")
+    with pytest.raises(IexSystemError, match="nests deeper than") as info:   # built by the template
+        compile_value("{{ [v] }}").evaluate({"v": deep}, field_path="lines")
     assert info.value.field_path == "lines"
+    # data read as it stands is passed on; the mapping's output refuses it where it lands
+    assert compile_value("{{ v }}").evaluate({"v": deep}) is deep
+    with pytest.raises(IexSystemError, match="nests deeper than") as info:
+        compile_mapping({"lines": "{{ v }}"}).evaluate({"v": deep})
+    assert info.value.field_path is not None and info.value.field_path.startswith("lines")
     assert compile_value("{{ v[0] }}").evaluate({"v": deep}) == deep[0]

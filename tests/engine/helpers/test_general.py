@@ -7,7 +7,15 @@ from decimal import Decimal
 import pytest
 
 from engine.errors import DataError
-from engine.helpers.general import coalesce, digits, first, to_int, to_str, truncate_to
+from engine.helpers.general import (
+    coalesce,
+    digits,
+    first,
+    lookup,
+    to_int,
+    to_str,
+    truncate_to,
+)
 
 
 def test_coalesce_skips_none_and_empty_text() -> None:
@@ -45,3 +53,17 @@ def test_fail_raises_a_data_error_with_the_message() -> None:
         fail("quantity must be positive")
     with pytest.raises(DataError, match="refused this record"):
         fail("  ")
+
+
+def test_lookup_reads_a_key_value_list_as_webshops_send_them() -> None:
+    meta = [{"id": 1, "key": "_billing_cvr", "value": "12345678"}, {"id": 2, "key": "ean", "value": None},
+            {"id": 3, "key": "_billing_cvr", "value": "later duplicate"}]
+    assert lookup(meta, "_billing_cvr") == "12345678"       # the first entry wins, as WooCommerce shows it
+    assert lookup(meta, "ean") is None and lookup(meta, "missing") is None
+    assert lookup([{"name": "gift", "value": "yes"}], "gift", key_field="name") == "yes"   # Shopify note_attributes
+    assert lookup(None, "x") is None
+
+
+def test_lookup_of_something_that_is_not_a_list_says_so() -> None:
+    with pytest.raises(DataError, match="lookup needs a list of entries, not dict"):
+        lookup({"key": "x"}, "x")
