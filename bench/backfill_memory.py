@@ -17,7 +17,7 @@ orders should be about the one at 10,000 ("flat").
   peak resident set size is the kernel's figure for that process (``wait4`` ``ru_maxrss``).
 * ``engine_only``: the same with the write step switched off (``when: false``): reading, key,
   filter, refs, ledger and state without the writer, to tell the engine's memory from the
-  writer's (the files writer keeps every row it wrote in memory for the run).
+  writer's (the files writer keeps a digest per key of the 16 output files used most recently).
 """
 
 from __future__ import annotations

@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -31,6 +33,8 @@ from connectors.files.readers import Row, data_error, decode, read_csv, read_jso
 from connectors.files.writer import KEY_COLUMN, KeyedFile
 from engine.connector import JSON, ActionContext, Connector, Record, Runtime, action, stream
 from engine.errors import ConfigError, DataError, IexError
+
+OPEN_OUTPUTS = 16   # output files whose key index stays in memory at once
 
 
 @dataclass
@@ -94,7 +98,9 @@ class FilesConnector(Connector):
 
     def __init__(self, settings: JSON, runtime: Runtime) -> None:
         super().__init__(settings, runtime)
-        self._outputs: dict[Path, KeyedFile] = {}
+        self._outputs: dict[Path, KeyedFile] = {}     # open files, least recently used first
+        self._locks: dict[Path, threading.Lock] = {}   # one per output path, for the whole run
+        self._guard = threading.Lock()                 # the two dicts above
 
     # -- reading ----------------------------------------------------------------------------
     def _folder(self, setting: str, default: str | None = None) -> Path:
@@ -204,37 +210,57 @@ class FilesConnector(Connector):
         return None
 
     # -- writing ----------------------------------------------------------------------------
-    def _output(self, file_name: str | None) -> KeyedFile:
+    @contextmanager
+    def _output(self, file_name: str | None) -> Iterator[KeyedFile]:
+        """The output file, held for this thread. At most OPEN_OUTPUTS files keep their key index
+        in memory (a backfill that writes one file per export stays flat); one used again later
+        is read again."""
         path = self._folder("output_folder") / (file_name or "records.jsonl")
-        if path not in self._outputs:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._outputs[path] = KeyedFile(
-                path, delimiter=self.settings.get("delimiter", ","),
-                decimal_comma=bool(self.settings.get("decimal_comma", False)),
-                encoding=self.settings.get("encoding", "utf-8"),
-            )
-        return self._outputs[path]
+        with self._guard:
+            lock = self._locks.setdefault(path, threading.Lock())
+        with lock:
+            with self._guard:
+                output = self._outputs.pop(path, None)
+            if output is None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                output = KeyedFile(
+                    path, delimiter=self.settings.get("delimiter", ","),
+                    decimal_comma=bool(self.settings.get("decimal_comma", False)),
+                    encoding=self.settings.get("encoding", "utf-8"),
+                )
+            with self._guard:
+                self._outputs[path] = output
+                self._close_idle()
+            yield output
+
+    def _close_idle(self) -> None:
+        """Forget the least recently used files beyond OPEN_OUTPUTS that no thread holds."""
+        for path in list(self._outputs)[: max(len(self._outputs) - OPEN_OUTPUTS, 0)]:
+            lock = self._locks[path]
+            if lock.acquire(blocking=False):
+                try:
+                    del self._outputs[path]
+                finally:
+                    lock.release()
 
     @action(input_schema=WRITE_INPUT, description="Write rows to an output file, once per record key",
             updatable=True)
     def write_records(self, data: JSON, ctx: ActionContext) -> JSON:
-        output = self._output(data.get("file"))
-        result = {"reference": f"{output.path.name}#{ctx.idempotency_key}", "file": output.path.name,
-                  "rows": len(data["records"])}
-        if ctx.dry_run:
-            self.runtime.cache.setdefault("plan", []).append(
-                {"method": "WRITE", "url": str(output.path), "body": data["records"]}
-            )
-            return result
-        with output.lock:
+        with self._output(data.get("file")) as output:
+            result = {"reference": f"{output.path.name}#{ctx.idempotency_key}", "file": output.path.name,
+                      "rows": len(data["records"])}
+            if ctx.dry_run:
+                self.runtime.cache.setdefault("plan", []).append(
+                    {"method": "WRITE", "url": str(output.path), "body": data["records"]}
+                )
+                return result
             output.write(ctx.idempotency_key, data["records"])
         self.runtime.metrics["files.rows_written"] += len(data["records"])
         return result
 
     @write_records.finder
     def find_written(self, data: JSON, ctx: ActionContext) -> JSON | None:
-        output = self._output(data.get("file"))
-        with output.lock:
+        with self._output(data.get("file")) as output:
             rows = output.rows_of(ctx.idempotency_key)
         if not rows:
             return None

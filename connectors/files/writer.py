@@ -12,7 +12,6 @@ import csv
 import hashlib
 import io
 import os
-import threading
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,8 +27,8 @@ class KeyedFile:
     """One output file (``.jsonl`` or ``.csv``) with the rows of every key it holds.
 
     Only a digest of each key's rows is kept in memory, so a long run (a 100,000-order backfill)
-    writes in constant time per record and flat memory; the rare rewrite of a key that changed
-    reads the file again."""
+    writes in constant time per record; the rare rewrite of a key that changed reads the file
+    again. Not thread-safe: the connector holds a lock per path around every use."""
 
     def __init__(self, path: Path, *, delimiter: str = ",", decimal_comma: bool = False, encoding: str = "utf-8") -> None:
         self.path = path
@@ -37,7 +36,6 @@ class KeyedFile:
         self.delimiter = delimiter
         self.decimal_comma = decimal_comma
         self.encoding = encoding
-        self.lock = threading.Lock()
         self.header: list[str] = []
         self.digests: dict[str, str] = {}   # key -> digest of its rows as the file holds them
         self._load()

@@ -149,3 +149,35 @@ def test_csv_output_with_decimal_comma(tmp_path):
     )
     with pytest.raises(DataError, match="CSV cell"):
         conn.run_action("write_records", {"file": "out.csv", "records": [{"x": [1]}]}, ctx("k3"))
+
+
+def test_many_output_files_keep_only_the_recent_ones_open_and_stay_exactly_once(tmp_path):
+    from connectors.files.connector import OPEN_OUTPUTS
+
+    conn = connector(tmp_path)
+    files = [f"orders-{n}.jsonl" for n in range(OPEN_OUTPUTS + 4)]
+    for name in files:
+        conn.run_action("write_records", {"file": name, "records": [{"id": name}]}, ctx(f"k-{name}"))
+    assert len(conn._outputs) == OPEN_OUTPUTS          # the key index of the oldest files is let go
+    first = files[0]
+    conn.run_action("write_records", {"file": first, "records": [{"id": first}]}, ctx(f"k-{first}"))
+    conn.run_action("write_records", {"file": first, "records": [{"id": "changed"}]}, ctx(f"k-{first}"))
+    conn.run_action("write_records", {"file": first, "records": [{"id": "new"}]}, ctx("k-new"))
+    lines = (tmp_path / "out" / first).read_text().splitlines()
+    assert lines == [f'{{"iex_key":"k-{first}","id":"changed"}}', '{"iex_key":"k-new","id":"new"}']
+
+
+def test_parallel_writers_to_many_files_write_every_row_once(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    conn = connector(tmp_path)
+
+    def write(n):
+        name = f"part-{n % 40}.jsonl"
+        conn.run_action("write_records", {"file": name, "records": [{"n": n}]}, ctx(f"k{n}"))
+        conn.run_action("write_records", {"file": name, "records": [{"n": n}]}, ctx(f"k{n}"))   # a retry
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(write, range(400)))
+    rows = [line for path in (tmp_path / "out").glob("part-*.jsonl") for line in path.read_text().splitlines()]
+    assert sorted(rows) == sorted(f'{{"iex_key":"k{n}","n":{n}}}' for n in range(400))
