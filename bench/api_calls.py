@@ -27,7 +27,6 @@ answers, e-conomic is not asked).
 
 from __future__ import annotations
 
-import logging
 import tempfile
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -46,7 +45,6 @@ def run(report: Callable[[str, dict[str, Any]], None], quick: bool = False) -> N
     from engine.runner import Runner
     from engine.state import open_store
 
-    logging.getLogger("iex").setLevel(logging.ERROR)   # the broken orders' dead letters are expected
     with tempfile.TemporaryDirectory(prefix="iex-bench-calls-") as tmp, \
             Sandboxes(SandboxOptions(orders=60 if quick else 1000, shop_seed=7)) as sandboxes:
         instance = TortureInstance(Path(tmp) / "instance", sandboxes, settings={"ean_send_by_ean": False})

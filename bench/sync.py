@@ -15,7 +15,6 @@ against the bound that concurrency and the rate budget allow, and against a sequ
 
 from __future__ import annotations
 
-import logging
 import tempfile
 import time
 from collections.abc import Callable
@@ -60,7 +59,6 @@ def measure(orders: int, *, workers: int, max_concurrency: int) -> dict[str, Any
     from engine.runner import Runner
     from engine.state import open_store
 
-    logging.getLogger("iex").setLevel(logging.ERROR)   # the broken orders' dead letters are expected
     options = SandboxOptions(orders=orders, shop_seed=7)
     with tempfile.TemporaryDirectory(prefix="iex-bench-sync-") as tmp, Sandboxes(options) as sandboxes:
         instance = TortureInstance(Path(tmp) / "instance", sandboxes, requests_per_second=REQUESTS_PER_SECOND,
