@@ -153,6 +153,9 @@ def run(instance_path: str, flows: tuple[str, ...], integrations: tuple[str, ...
         if not scheduler.entries:
             console.print("no flow has an `every` or `cron` trigger; use `iex run --once`")
             return
+        drained = scheduler.drain_inbox(store)      # what a stopped process left, first
+        if drained:
+            console.print("finished what the inbox held for: " + ", ".join(drained))
         stop = threading.Event()
         console.print("running on schedule: " + ", ".join(e.name for e in scheduler.entries) + " (Ctrl-C stops)")
         try:

@@ -78,3 +78,22 @@ def test_serve_processes_the_inbox_left_by_a_crash_before_it_listens(
     assert [(row["order"], row["note"]) for row in map(json.loads, at_listen["written"])] == [
         (30, "first"), (10, "second"), (20, "third")]                 # arrival order, not key order
     assert "processed webhook deliveries left in the inbox of shop/orders" in result.output
+
+
+def test_scheduled_iex_run_finishes_the_inbox_before_its_first_tick(
+        instance: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.scheduler import Scheduler
+
+    recipe = instance.parent / "recipe.yaml"
+    recipe.write_text(recipe.read_text().replace("trigger: {webhook: true}", "trigger: {every: 1h, webhook: true}"))
+    at_first_tick: dict[str, Any] = {}
+
+    def run_forever(self: Scheduler, stop: Any) -> None:
+        output = instance.parent / "out" / "orders.jsonl"
+        at_first_tick["written"] = output.read_text().splitlines() if output.exists() else []
+
+    monkeypatch.setattr(Scheduler, "run_forever", run_forever)
+    result = CliRunner().invoke(cli, ["run", "-i", str(instance), "--concurrency", "1"])
+    assert result.exit_code == 0, result.output
+    assert [json.loads(row)["order"] for row in at_first_tick["written"]] == [30, 10, 20]
+    assert "finished what the inbox held for: shop/orders" in result.output
