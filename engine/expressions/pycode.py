@@ -46,6 +46,7 @@ _CONSTANT_TYPES = (str, int, bool, type(None))
 _CONTEXT = ENV.context_class(ENV, {}, None, {})   # what pass_context filters receive
 _NATIVE_DECIMAL_OPS = frozenset({"+", "-", "*", "/"})
 _STR_FILTERS = {"trim": "strip", "upper": "upper", "lower": "lower"}
+_ASKS_IF_MISSING = frozenset({"defined", "undefined", "default", "d"})
 
 
 class Untranslatable(Exception):
@@ -214,7 +215,7 @@ class Translator:
     def result(self, node: nodes.Node, missing_ok: bool) -> str:
         """The value of a whole single-expression template, finished as the ordinary path
         finishes it (materialised, no Undefined inside, size-capped)."""
-        source = self.expr(node)
+        source = self._careful(node) if missing_ok else self.expr(node)
         kind = result_kind(node)
         if kind == SCALAR:
             return source
@@ -340,8 +341,21 @@ class Translator:
                 _PassArg.environment: [self.ns.name_for(ENV, "ENV")]}.get(_PassArg.from_obj(function), [])
 
     def _apply(self, function: Callable[..., Any], prefix: str, node: nodes.Filter | nodes.Test) -> str:
-        args = [*self._passed(function), self.expr(node.node), *self._arguments(node)]
+        if node.name in _ASKS_IF_MISSING:
+            value = self._careful(node.node)
+        else:
+            value = self.expr(node.node)
+        args = [*self._passed(function), value, *self._arguments(node)]
         return f"{self.ns.name_for(function, prefix)}({', '.join(args)})"
+
+    def _careful(self, node: nodes.Node) -> str:
+        """``node`` translated so that a missing value is Undefined, not an exception: what
+        ``is defined`` and ``default`` are asked about is expected to be missing at times."""
+        optimistic, self.optimistic = self.optimistic, False
+        try:
+            return self.expr(node)
+        finally:
+            self.optimistic = optimistic
 
     # -- operators -------------------------------------------------------------------------------
 

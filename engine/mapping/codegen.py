@@ -65,9 +65,41 @@ class Fallback(Exception):
     """Generated code cannot say what went wrong; evaluate the record through the tree."""
 
 
+_GENERATED: dict[Any, Function | None] = {}
+_MAX_GENERATED = 512
+
+
 def generate(mapping: Mapping) -> Function | None:
-    """The mapping as one function ``f(context) -> dict`` (before ``plain``), or None if it
-    cannot be generated (the tree then does all the work)."""
+    """The mapping as one function ``f(context, path, depth, budget) -> dict``, or None if it
+    cannot be generated (the tree then does all the work). The same file loaded again (each run
+    loads its recipe) reuses the function made for its first load."""
+    key = _shape(mapping)
+    if key not in _GENERATED:
+        if len(_GENERATED) >= _MAX_GENERATED:
+            _GENERATED.clear()
+        _GENERATED[key] = _generate(mapping)
+    return _GENERATED[key]
+
+
+def _shape(item: Any) -> Any:
+    """Everything generated code depends on, as a hashable value: node kinds, names, template
+    and selector texts (compiling a text always gives the same template), literals, files."""
+    if isinstance(item, Mapping):
+        return ("file", item.origin, tuple((name, _shape(node)) for name, node in item.variables),
+                _shape(item.fields))
+    if isinstance(item, Compiled):
+        return ("template", item.source) if item.is_template \
+            else ("literal", type(item.source).__name__, repr(item.source))
+    if isinstance(item, Selector):
+        return ("selector", item.source)
+    if isinstance(item, list | tuple):
+        return tuple(_shape(part) for part in item)
+    if isinstance(item, Node):
+        return (type(item).__name__, *(_shape(value) for value in vars(item).values()))
+    return item
+
+
+def _generate(mapping: Mapping) -> Function | None:
     module = _Module()
     try:
         entry = module.function(mapping, (), output=True, top=True)
@@ -99,7 +131,10 @@ class _Scope:
 
     def names_dict(self) -> str:
         """Source of the names dict the tree would pass to a template or selector here."""
-        pairs = "".join(f", {name!r}: {local}" for name, local in self.bindings)
+        latest: dict[str, str] = {}
+        for name, local in self.bindings:    # a name bound again keeps its place, new value
+            latest[name] = local
+        pairs = "".join(f", {name!r}: {local}" for name, local in latest.items())
         return f"{{**ctx{pairs}}}"
 
 
