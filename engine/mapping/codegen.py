@@ -120,22 +120,36 @@ class _Scope:
     def __init__(self, bindings: tuple[tuple[str, str], ...] = ()) -> None:
         self.bindings = bindings
 
-    def bind(self, name: str, local: str) -> _Scope:
+    def bind(self, name: str, local: str | tuple[tuple[str, str], ...]) -> _Scope:
         return _Scope((*self.bindings, (name, local)))
 
     def local(self, name: str) -> str | None:
         for bound, local in reversed(self.bindings):
             if bound == name:
-                return local
+                return _source(local)
         return None
 
     def names_dict(self) -> str:
         """Source of the names dict the tree would pass to a template or selector here."""
-        latest: dict[str, str] = {}
+        pairs = "".join(f", {name!r}: {_source(local)}" for name, local in self._latest().items())
+        return f"{{**ctx{pairs}}}"
+
+    def names_spec(self) -> tuple[tuple[str, Any], ...]:
+        """The same as data, for ``_explain`` to build from the function's locals()."""
+        return tuple(self._latest().items())
+
+    def _latest(self) -> dict[str, Any]:
+        latest: dict[str, Any] = {}
         for name, local in self.bindings:    # a name bound again keeps its place, new value
             latest[name] = local
-        pairs = "".join(f", {name!r}: {local}" for name, local in latest.items())
-        return f"{{**ctx{pairs}}}"
+        return latest
+
+
+def _source(local: str | tuple[tuple[str, str], ...]) -> str:
+    """A binding's value as source: a local, or (``vars``) a dict of locals."""
+    if isinstance(local, tuple):
+        return f"{{{', '.join(f'{name!r}: {var}' for name, var in local)}}}"
+    return local
 
 
 class _Module:
@@ -144,7 +158,7 @@ class _Module:
     def __init__(self) -> None:
         self.ns = Namespace()
         self.ns.values.update(OMIT=OMIT, _each_items=_each_items, _var=_var, _explain=_explain,
-                              _join=join_path, _leaf=_leaf, _PLAIN_TYPES=PLAIN_TYPES, Fallback=Fallback, MAX_DEPTH=limits.MAX_DEPTH)
+                              locals=locals, _join=join_path, _leaf=_leaf, _PLAIN_TYPES=PLAIN_TYPES, Fallback=Fallback, MAX_DEPTH=limits.MAX_DEPTH)
         self.lines: list[str] = []
         self._functions: dict[tuple[int, tuple[str, ...], bool], str] = {}
 
@@ -169,8 +183,7 @@ class _Module:
             body.emit(f"{local} = {_as_var(value, node)}")
             computed.append((var_name, local))
             # ``vars`` is a dict of the vars so far, built where it is read
-            snapshot = f"{{{', '.join(f'{n!r}: {v}' for n, v in computed)}}}"
-            scope = scope.bind(var_name, local).bind("vars", snapshot)
+            scope = scope.bind(var_name, local).bind("vars", tuple(computed))
         # the top fields ignore $when, as the tree does
         result = body.produce(mapping.fields, scope, _Path.static("") if top else _Path("path"),
                               1 if output else None)
@@ -240,7 +253,8 @@ class _Body:
         except Untranslatable:
             ordinary = optimistic = f"{holder}.evaluate({scope.names_dict()}, missing_ok={missing_ok})"
         value = self.local("t")
-        explain = f"_explain({holder}, {scope.names_dict()}, {path}, {missing_ok}, {self.origin})"
+        spec = self.module.ns.name_for(scope.names_spec(), "N")
+        explain = f"_explain({holder}, ctx, locals(), {spec}, {path}, {missing_ok}, {self.origin})"
         self.emit("try:")
         self.emit(f"    {value} = {optimistic or ordinary}")
         self.emit("except Exception:")
@@ -440,10 +454,16 @@ def _each_items(selector: Selector, names: dict[str, Any]) -> list[Any]:
     return items
 
 
-def _explain(compiled: Compiled, names: dict[str, Any], field_path: str | None, missing_ok: bool,
+def _explain(compiled: Compiled, ctx: dict[str, Any], frame: dict[str, Any],
+             spec: tuple[tuple[str, Any], ...], field_path: str | None, missing_ok: bool,
              origin: str) -> None:
-    """A template raised in generated code: evaluate it the ordinary way, which raises the error
-    the tree would raise there (with the location the tree's Mapping._run adds)."""
+    """A template raised in generated code: evaluate it the ordinary way, with the names the
+    tree would give it (``spec`` names the locals holding them), which raises the error the
+    tree raises there, with the location the tree's Mapping._run adds."""
+    names = dict(ctx)
+    for name, local in spec:
+        names[name] = {var: frame[source] for var, source in local} if isinstance(local, tuple) \
+            else frame[local]
     try:
         compiled.evaluate(names, field_path=field_path, missing_ok=missing_ok)
     except IexError as exc:

@@ -4,13 +4,14 @@ tree, without asking the tree (the suite's conftest also cross-checks every mapp
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from engine.errors import DataError, IexSystemError
+from engine.errors import DataError, IexError, IexSystemError
 from engine.mapping import compile_mapping, load_mapping, nodes
 from engine.mapping.nodes import Mapping
 
@@ -155,3 +156,67 @@ def test_a_template_the_translator_does_not_know_still_runs_in_a_generated_mappi
 def test_a_context_name_that_shadows_a_helper_is_honoured() -> None:
     mapping = compile_mapping({"v": "{{ money }}"})
     assert mapping.evaluate({"money": "the context's value"}) == {"v": "the context's value"}
+
+
+_SHOP_ORDERS: list[dict[str, Any]] = []
+
+
+def _shop_orders() -> list[dict[str, Any]]:
+    if not _SHOP_ORDERS:
+        import json
+
+        from connectors.woocommerce.sandbox import create_app
+
+        store = create_app({"generate": 40, "seed": 11}).state.shop.store
+        _SHOP_ORDERS.extend(json.loads(json.dumps(o, default=str), parse_float=Decimal) for o in store.orders.values())
+    return _SHOP_ORDERS
+
+
+@functools.cache
+def _invoice_mapping() -> tuple[Mapping, dict[str, Any]]:
+    from engine.recipe import apply_settings, load_recipe
+
+    recipe = load_recipe(ROOT / "recipes" / "woocommerce-economic.yaml")
+    return (load_mapping(ROOT / "mappings" / "woocommerce" / "invoice.yaml"),
+            apply_settings(recipe, {"start_date": "2025-03-01"}))
+
+
+def _break(order: Any, path: list[Any], how: str) -> Any:
+    """The order with one value somewhere deleted, emptied or swapped for another type."""
+    import copy
+
+    broken = copy.deepcopy(order)
+    parent: Any = broken
+    for step in path[:-1]:
+        parent = parent[step % len(parent)] if isinstance(parent, list) else parent[sorted(parent)[step % len(parent)]]
+        if not isinstance(parent, dict | list) or not parent:
+            return broken
+    key = path[-1] % len(parent) if isinstance(parent, list) else sorted(parent)[path[-1] % len(parent)]
+    if how == "delete" and isinstance(parent, dict):
+        del parent[key]
+    else:
+        parent[key] = {"none": None, "text": "x", "number": Decimal("-1.5"), "list": [], "dict": {}}.get(how)
+    return broken
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.integers(0, 39), st.lists(st.integers(0, 50), min_size=1, max_size=4),
+       st.sampled_from(["delete", "none", "text", "number", "list", "dict"]))
+def test_broken_shop_orders_give_the_same_invoice_or_error_both_ways(index: int, path: list[int], how: str) -> None:
+    mapping, settings_ = _invoice_mapping()
+    order = _break(_shop_orders()[index], path, how)
+    context = {"record": order, "settings": settings_, "key": str(order.get("id")),
+               "steps": {"customer": {"customerNumber": 7}, "products": {"by_sku": {}}}}
+    try:
+        tree: Any = mapping.evaluate_tree(context)
+    except IexError as exc:
+        tree = (type(exc), str(exc), exc.field_path)
+    try:
+        generated: Any = mapping.evaluate(context)    # with the cross-check off: generated first
+    except IexError as exc:
+        generated = (type(exc), str(exc), exc.field_path)
+    assert generated == tree
