@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from engine.errors import DataError, IexError, IexSystemError
 from engine.mapping import compile_mapping, load_mapping, nodes
@@ -199,8 +201,6 @@ def _break(order: Any, path: list[Any], how: str) -> Any:
     return broken
 
 
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
 
 
 @settings(max_examples=50, deadline=None)
