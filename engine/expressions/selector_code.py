@@ -34,6 +34,16 @@ def _is_false(value: Any) -> bool:
     return value == "" or value == [] or value == {} or value is None or value is False
 
 
+def _project(items: Any, each: Fn) -> list[Any]:
+    """A projection's result: ``each`` of every item, nulls left out."""
+    collected = []
+    for item in items:
+        current = each(item)
+        if current is not None:
+            collected.append(current)
+    return collected
+
+
 _ORDERING = {"lt": operator.lt, "gt": operator.gt, "lte": operator.le, "gte": operator.ge}
 
 
@@ -118,14 +128,7 @@ class _Compiler:
 
         def projection(value: Any) -> Any:
             items = base(value)
-            if not isinstance(items, list):
-                return None
-            collected = []
-            for item in items:
-                current = each(item)
-                if current is not None:
-                    collected.append(current)
-            return collected
+            return _project(items, each) if isinstance(items, list) else None
 
         return projection
 
@@ -137,12 +140,7 @@ class _Compiler:
                 items = base(value).values()
             except AttributeError:
                 return None
-            collected = []
-            for item in items:
-                current = each(item)
-                if current is not None:
-                    collected.append(current)
-            return collected
+            return _project(items, each)
 
         return value_projection
 
