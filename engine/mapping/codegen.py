@@ -158,7 +158,7 @@ class _Module:
     def __init__(self) -> None:
         self.ns = Namespace()
         self.ns.values.update(OMIT=OMIT, _each_items=_each_items, _var=_var, _explain=_explain,
-                              locals=locals, _join=join_path, _leaf=_leaf, _PLAIN_TYPES=PLAIN_TYPES, Fallback=Fallback, MAX_DEPTH=limits.MAX_DEPTH)
+                              locals=locals, _leaf=_leaf, _PLAIN_TYPES=PLAIN_TYPES, Fallback=Fallback, MAX_DEPTH=limits.MAX_DEPTH)
         self.lines: list[str] = []
         self._functions: dict[tuple[int, tuple[str, ...], bool], str] = {}
 
@@ -200,8 +200,9 @@ class _Module:
 
 
 class _Path:
-    """A field path while generating: the source of an expression giving it as text (only
-    evaluated when something fails), e.g. ``_join(path, 'lines') + f'[{i_7}]'``."""
+    """A field path while generating: the source of an expression giving it as cheap data,
+    text or nested pairs (parent, field name or list index), made into text by
+    ``_path_text`` only when something fails: ``((path, 'lines'), i_7)``."""
 
     def __init__(self, source: str) -> None:
         self.source = source
@@ -211,10 +212,20 @@ class _Path:
         return cls(repr(text))
 
     def field(self, name: str) -> _Path:
-        return _Path(f"_join({self.source}, {name!r})")
+        return _Path(f"({self.source}, {name!r})")
 
     def index(self, index: str) -> _Path:
-        return _Path(f"{self.source} + '[' + str({index}) + ']'")
+        return _Path(f"({self.source}, {index})")
+
+
+def _path_text(path: Any) -> str:
+    """``((('', 'lines'), 2), 'quantity')`` -> ``lines[2].quantity``."""
+    if isinstance(path, str):
+        return path
+    parent, part = path
+    if isinstance(part, int):
+        return f"{_path_text(parent)}[{part}]"
+    return join_path(_path_text(parent), part)
 
 
 class _Body:
@@ -237,9 +248,10 @@ class _Body:
 
     # -- templates -------------------------------------------------------------------------------
 
-    def template(self, compiled: Compiled, scope: _Scope, path: str, missing_ok: bool = False) -> str:
-        """Emit the evaluation of one template; ``path`` is the source of the field path text the
-        tree would give its errors."""
+    def template(self, compiled: Compiled, scope: _Scope, path: str, missing_ok: bool = False,
+                 value: bool = True) -> str:
+        """Emit the evaluation of one template; ``path`` is the source of its field path (a
+        value's errors name it or nothing, a ``$when``'s name it as it is, as in the tree)."""
         if not compiled.is_template:
             return self.module.ns.name_for(compiled.source, "L") \
                 if not isinstance(compiled.source, str | int | bool | type(None)) else repr(compiled.source)
@@ -252,20 +264,20 @@ class _Body:
             optimistic = self._translate(compiled, scope, missing_ok, optimistic=True)
         except Untranslatable:
             ordinary = optimistic = f"{holder}.evaluate({scope.names_dict()}, missing_ok={missing_ok})"
-        value = self.local("t")
+        result = self.local("t")
         spec = self.module.ns.name_for(scope.names_spec(), "N")
-        explain = f"_explain({holder}, ctx, locals(), {spec}, {path}, {missing_ok}, {self.origin})"
+        explain = f"_explain({holder}, ctx, locals(), {spec}, {path}, {value}, {missing_ok}, {self.origin})"
         self.emit("try:")
-        self.emit(f"    {value} = {optimistic or ordinary}")
+        self.emit(f"    {result} = {optimistic or ordinary}")
         self.emit("except Exception:")
         if optimistic:
             self.emit("    try:")
-            self.emit(f"        {value} = {ordinary}")
+            self.emit(f"        {result} = {ordinary}")
             self.emit("    except Exception:")
             self.emit(f"        {explain}")
         else:
             self.emit(f"    {explain}")
-        return value
+        return result
 
     def _translate(self, compiled: Compiled, scope: _Scope, missing_ok: bool, optimistic: bool) -> str:
         """The template as Python; with ``optimistic``, "" when that would be the same code."""
@@ -297,7 +309,7 @@ class _Body:
         if node.when is None:
             return self.produce(node, scope, path, out)
         result = self.local("when")
-        self.emit(f"if {self.template(node.when, scope, path.source)}:")
+        self.emit(f"if {self.template(node.when, scope, path.source, value=False)}:")
         self.indent += 1
         self.emit(f"{result} = {self.produce(node, scope, path, out)}")
         self.indent -= 1
@@ -309,7 +321,7 @@ class _Body:
         if out is not None:
             self.max_depth = max(self.max_depth, out)
         if isinstance(node, ValueNode):
-            value = self.template(node.value, scope, f"({path.source} or None)", node.missing_ok)
+            value = self.template(node.value, scope, path.source, node.missing_ok)
             if out is None or _is_plain_scalar(node.value):
                 return value
             return f"({value} if type({value}) in _PLAIN_TYPES else _leaf({value}, b, d + {out - 1}))"
@@ -455,11 +467,14 @@ def _each_items(selector: Selector, names: dict[str, Any]) -> list[Any]:
 
 
 def _explain(compiled: Compiled, ctx: dict[str, Any], frame: dict[str, Any],
-             spec: tuple[tuple[str, Any], ...], field_path: str | None, missing_ok: bool,
+             spec: tuple[tuple[str, Any], ...], path: Any, value: bool, missing_ok: bool,
              origin: str) -> None:
     """A template raised in generated code: evaluate it the ordinary way, with the names the
     tree would give it (``spec`` names the locals holding them), which raises the error the
     tree raises there, with the location the tree's Mapping._run adds."""
+    field_path: str | None = _path_text(path)
+    if value:
+        field_path = field_path or None
     names = dict(ctx)
     for name, local in spec:
         names[name] = {var: frame[source] for var, source in local} if isinstance(local, tuple) \
