@@ -14,7 +14,7 @@ orders should be about the one at 10,000 ("flat").
   see tests/torture/test_backfill_scale.py); with one file of 100,000 rows that alone makes the
   run take 40 minutes instead of a few.
 * Each size runs ``iex backfill --since 2000-01-01`` in a fresh process on a fresh instance; the
-  peak resident set size is the kernel's figure for that process (``wait4`` ``ru_maxrss``).
+  peak resident set size is the process's own high-water mark (``VmHWM``, see bench/peak.py).
 * ``engine_only``: the same with the write step switched off (``when: false``): reading, key,
   filter, refs, ledger and state without the writer, to tell the engine's memory from the
   writer's (the files writer keeps a digest per key of the 16 output files used most recently).
@@ -89,18 +89,21 @@ def measure(orders: int, *, write: bool = True) -> dict[str, Any]:
         inbox.mkdir()
         write_exports(inbox, orders)
         (folder / "iex.yaml").write_text(INSTANCE.format(inbox=inbox, out=out), encoding="utf-8")
-        command = [sys.executable, "-m", "engine", "backfill", "--since", "2000-01-01", "-i", str(folder / "iex.yaml")]
+        peak = folder / "peak_mb"
+        command = [sys.executable, "-m", "bench.peak", str(peak), "engine", "backfill", "--since", "2000-01-01",
+                   "-i", str(folder / "iex.yaml")]
         started = time.perf_counter()
         with open(folder / "backfill.log", "wb") as log:
-            process = subprocess.Popen(command, cwd=folder, stdout=log, stderr=subprocess.STDOUT)
-            _, status, usage = os.wait4(process.pid, 0)
+            status = subprocess.run(command, cwd=folder, stdout=log, stderr=subprocess.STDOUT,
+                                    env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False).returncode
         seconds = time.perf_counter() - started
-        if os.waitstatus_to_exitcode(status) != 0:
+        if status != 0:
             raise AssertionError(f"iex backfill failed:\n{(folder / 'backfill.log').read_text()[-3000:]}")
         written = sum(1 for path in out.glob("orders-*.jsonl") for _ in path.open(encoding="utf-8"))
         if written != (orders if write else 0):
             raise AssertionError(f"{written} lines written for {orders} orders")
-    return {"peak_mb": round(usage.ru_maxrss / 1024, 1), "seconds": seconds, "written": written}
+        peak_mb = float(peak.read_text())
+    return {"peak_mb": peak_mb, "seconds": seconds, "written": written}
 
 
 def write_exports(inbox: Path, orders: int) -> None:

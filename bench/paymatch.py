@@ -8,7 +8,7 @@ rules, on the same generated data, in one run.
   matched), 1 has nothing that matches, 1 is a fee line, 5 more pay exactly.
 * Rules: transaction_id (±0.50), order_ref (±0.50), amount_date (exact amount, ±3 days, review).
 * Each engine runs in its own child process: it loads the generated CSV files, then only the
-  matching is timed. Memory is the child's peak RSS (``ru_maxrss``) at the end, so it includes
+  matching is timed. Memory is the child's peak RSS (``VmHWM``, bench/peak.py) at the end, so it includes
   the loaded tables and, for DuckDB, its buffer pool; both children load the same files.
 * pandas keeps money as integer cents (exact; Decimal objects would make it far slower), DuckDB
   as DECIMAL(18,4). DuckDB uses its default threads; pandas is single-threaded by nature.
@@ -24,12 +24,13 @@ rules, on the same generated data, in one run.
 from __future__ import annotations
 
 import multiprocessing as mp
-import resource
 import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from bench.peak import peak_rss_mb
 
 SAMPLE_EVERY = 97
 RULES: list[dict[str, Any]] = [
@@ -143,7 +144,7 @@ def _in_child(context: Any, engine: str, folder: str) -> dict[str, Any]:
 def _child(engine: str, folder: str, queue: Any) -> None:
     try:
         result = {"duckdb": _duckdb, "pandas": _pandas, "load": _load}[engine](Path(folder))
-        result["peak_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024   # KiB on Linux
+        result["peak_mb"] = peak_rss_mb()
         queue.put(result)
     except Exception as exc:  # noqa: BLE001 - reported by the parent
         queue.put({"error": f"{type(exc).__name__}: {exc}"})
