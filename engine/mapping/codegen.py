@@ -44,6 +44,8 @@ from engine.mapping.nodes import (
     Node,
     ObjectNode,
     UseNode,
+    Explained,
+    Fallback,
     ValueNode,
     join_path,
     plain_fast,
@@ -51,18 +53,6 @@ from engine.mapping.nodes import (
 
 Function = Callable[[dict[str, Any]], Any]
 GLOBAL_NAMES = frozenset(ENV.globals)
-
-
-class Explained(Exception):
-    """A template failed in generated code and its ordinary evaluation gave this error."""
-
-    def __init__(self, error: IexError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-class Fallback(Exception):
-    """Generated code cannot say what went wrong; evaluate the record through the tree."""
 
 
 _GENERATED: dict[Any, Function | None] = {}

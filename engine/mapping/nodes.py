@@ -158,6 +158,18 @@ class UseNode(Node):
                 *(c for _, n in self.with_names for c in n.compiled()), *self.extra.compiled()]
 
 
+class Explained(Exception):
+    """A template failed in generated code and its ordinary evaluation gave this error."""
+
+    def __init__(self, error: IexError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+class Fallback(Exception):
+    """Generated code cannot say what went wrong; evaluate the record through the tree."""
+
+
 @dataclass
 class Mapping:
     """A compiled mapping. ``evaluate(context)`` gives plain JSON-able data (Decimal for money)."""
@@ -172,13 +184,14 @@ class Mapping:
         """Evaluate on one record's context. Errors are DataError/IexSystemError with the field
         path (``lines[2].unitNetPrice``) and this mapping's file.
 
-        The mapping runs as generated Python (codegen.py); if that raises anything, the node
-        tree evaluates the record and gives the answer or the located error."""
-        fast = self._fast()
-        if fast is None or not _CONTEXT_CANNOT_SHADOW(context):
+        The mapping runs as generated Python (codegen.py). Where a template fails there, its
+        ordinary evaluation gives the located error (``Explained``); anything else that fails
+        makes the node tree evaluate the record, which gives the answer or the error."""
+        fast = self._generated if self._generated is not _NOT_GENERATED else self._fast()
+        if fast is None or not _HELPER_NAMES.isdisjoint(context):
+            # generated code binds helper names (money, ...) directly; a context key with a
+            # helper's name (never given by the runner) would shadow it: the tree handles that
             return self.evaluate_tree(context)
-        from engine.mapping.codegen import Explained
-
         try:
             result: Any = _run_fast(fast, context)
         except Explained as explained:
@@ -301,12 +314,6 @@ def _run_fast(function: Any, context: dict[str, Any]) -> dict[str, Any]:
             return result
     finally:
         limits.stop_clock(token)
-
-
-def _CONTEXT_CANNOT_SHADOW(context: dict[str, Any]) -> bool:
-    """Generated code binds helper names (money, ...) directly; a context key with a helper's
-    name (never given by the runner) would shadow it, so such a record takes the tree."""
-    return _HELPER_NAMES.isdisjoint(context)
 
 
 def _crosscheck(mapping: Mapping, context: dict[str, Any], fast: Any) -> None:
