@@ -369,10 +369,12 @@ class _Body:
         self._count(1, out)
         self.emit(f"for {index}, {item} in enumerate({items}):")
         self.indent += 1
-        loop = self.local("loop")
-        self.emit(f"{loop} = {{'index0': {index}, 'index': {index} + 1, 'first': {index} == 0, "
-                  f"'last': {index} == {count} - 1, 'length': {count}}}")
-        inner = scope.bind(node.name, item).bind("loop", loop)
+        inner = scope.bind(node.name, item)
+        if _reads(node.body, "loop"):       # else no template here can see it: not built
+            loop = self.local("loop")
+            self.emit(f"{loop} = {{'index0': {index}, 'index': {index} + 1, 'first': {index} == 0, "
+                      f"'last': {index} == {count} - 1, 'length': {count}}}")
+            inner = inner.bind("loop", loop)
         if not _counts_itself(node.body):
             self._count(1, out)
         value = self.node(node.body, inner, path.index(index), out + 1 if out is not None else None)
@@ -413,6 +415,11 @@ def _is_plain_scalar(compiled: Compiled) -> bool:
         return type(compiled.source) in (str, int, bool, type(None))
     return not isinstance(compiled.tree, jinja.Template) and result_kind(compiled.tree) == SCALAR \
         and not isinstance(compiled.tree, jinja.List | jinja.Tuple | jinja.Dict)
+
+
+def _reads(node: Node, name: str) -> bool:
+    """Whether any template or selector in ``node`` (used files included) reads ``name``."""
+    return any(reference.split(".")[0] == name for item in node.compiled() for reference in item.references())
 
 
 def _counts_itself(node: Node) -> bool:
