@@ -129,6 +129,7 @@ RUNTIME: dict[str, Any] = {
     "_result_or_none": lambda value: check_result(value, True),
     "_binop": ENV.call_binop, "_unop": ENV.call_unop,
     "__builtins__": {"slice": slice, "len": len, "enumerate": enumerate, "isinstance": isinstance, "str": str,
+                     "int": int,
                      "Exception": Exception,
                      "dict": dict, "list": list},
 }
@@ -190,6 +191,22 @@ def result_kind(node: nodes.Node) -> str:
             return SCALAR
         return COMPUTED if COMPUTED in kinds else REFERENCE
     return COMPUTED
+
+
+def _is_text_literal(source: str) -> bool:
+    """Whether generated source is a str literal (as ``repr`` writes one)."""
+    return len(source) >= 2 and source[0] in "'\"" and source[-1] == source[0] and "\n" not in source \
+        and source.isprintable() and _literal_value(source) is not None
+
+
+def _literal_value(source: str) -> str | None:
+    import ast
+
+    try:
+        value = ast.literal_eval(source)
+    except (ValueError, SyntaxError):
+        return None
+    return value if isinstance(value, str) else None
 
 
 def is_plain_helper(obj: Any) -> bool:
@@ -311,11 +328,15 @@ class Translator:
 
     def _concat(self, function: str, args: list[str]) -> str:
         """``a ~ b``: texts joined directly, anything else (or too long) through _iex_concat."""
-        parts = [self.ns.fresh("_c") for _ in args]
-        bind = ", ".join(f"({part} := {arg})" for part, arg in zip(parts, args, strict=True))
-        texts = " and ".join(f"type({part}) is str" for part in parts)
+        # a literal text part is used as it stands; only the others are named and checked
+        parts = [arg if _is_text_literal(arg) else self.ns.fresh("_c") for arg in args]
+        named = [(part, arg) for part, arg in zip(parts, args, strict=True) if part != arg]
+        if not named:
+            return f"{function}({', '.join(args)})"
+        bind = ", ".join(f"({part} := {arg})" for part, arg in named)
+        texts = " and ".join(f"type({part}) is str" for part, _ in named)
         total = " + ".join(f"len({part})" for part in parts)
-        return (f"({' + '.join(parts)} if ({bind}) and {texts} and {total} <= {limits.MAX_ITEMS} "
+        return (f"({' + '.join(parts)} if ({bind},) and {texts} and {total} <= {limits.MAX_ITEMS} "
                 f"else {function}({', '.join(parts)}))")
 
     def _Filter(self, node: nodes.Filter) -> str:
@@ -363,11 +384,16 @@ class Translator:
         left, right = self.expr(node.left), self.expr(node.right)
         if node.operator not in _NATIVE_DECIMAL_OPS:
             return f"_binop(None, {node.operator!r}, {left}, {right})"
-        # Decimal with Decimal or int: the sandbox's operator does exactly the native one
+        # numbers the sandbox's operator would treat exactly as Python does: Decimal with Decimal
+        # or int; int with int for + and -, and for * within the integer size cap
         a, b = self.ns.fresh("_l"), self.ns.fresh("_r")
-        return (f"({a} {node.operator} {b} if (({a} := {left}), ({b} := {right})) and "
-                f"(type({a}) is _Decimal and type({b}) in _DECIMAL_OR_INT or "
-                f"type({b}) is _Decimal and type({a}) in _DECIMAL_OR_INT) "
+        decimal = (f"(type({a}) is _Decimal and type({b}) in _DECIMAL_OR_INT or "
+                   f"type({b}) is _Decimal and type({a}) in _DECIMAL_OR_INT)")
+        both_int = f"type({a}) is int and type({b}) is int"
+        native = {"+": f"({decimal} or {both_int})", "-": f"({decimal} or {both_int})",
+                  "*": f"({decimal} or {both_int} and {a}.bit_length() + {b}.bit_length() <= {limits.MAX_INT_BITS})",
+                  "/": decimal}[node.operator]
+        return (f"({a} {node.operator} {b} if (({a} := {left}), ({b} := {right})) and {native} "
                 f"else _binop(None, {node.operator!r}, {a}, {b}))")
 
     _Add = _Sub = _Mul = _Div = _FloorDiv = _Mod = _Pow = _binary

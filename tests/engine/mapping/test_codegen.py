@@ -220,3 +220,19 @@ def test_broken_shop_orders_give_the_same_invoice_or_error_both_ways(index: int,
     except IexError as exc:
         generated = (type(exc), str(exc), exc.field_path)
     assert generated == tree
+
+
+def test_every_generated_shop_order_maps_without_the_tree(generated_only: None) -> None:
+    """The generated code handles every order of the shop's mix itself, refusals included
+    (they are explained one template at a time): no record falls back to the slow path."""
+    mapping, settings_ = _invoice_mapping()
+    outcomes = {"mapped": 0, "refused": 0}
+    for order in _shop_orders():
+        context = {"record": order, "settings": settings_, "key": str(order["id"]),
+                   "steps": {"customer": {"customerNumber": 7}, "products": {"by_sku": {}}}}
+        try:
+            mapping.evaluate(context)
+            outcomes["mapped"] += 1
+        except DataError:
+            outcomes["refused"] += 1
+    assert outcomes["mapped"] >= 30
