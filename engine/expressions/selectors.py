@@ -60,6 +60,11 @@ class _IexFunctions(jp_functions.Functions):
 _OPTIONS = jmespath.Options(custom_functions=_IexFunctions())
 
 
+def selector_functions() -> Any:
+    """The Decimal-aware JMESPath functions every selector uses."""
+    return _OPTIONS.custom_functions
+
+
 class Selector:
     """A compiled JMESPath expression."""
 
@@ -80,6 +85,11 @@ class Selector:
             raise DataError(f"selector {self.source!r}: {_short(str(exc))}") from None
         except (TypeError, ValueError, ArithmeticError) as exc:
             raise DataError(f"selector {self.source!r}: {_short(str(exc))}") from None
+
+    @property
+    def parsed(self) -> dict[str, Any]:
+        """jmespath's syntax tree of the selector."""
+        return self._compiled.parsed
 
     def references(self) -> set[str]:
         """Dotted names the selector reads from the root of the data (as Compiled.references):

@@ -34,6 +34,8 @@ from engine.expressions.pycode import (
     result_kind,
 )
 from engine.expressions.sandbox import ENV
+from engine.expressions.selector_source import SelectorSource
+from engine.expressions.selectors import selector_functions
 from engine.mapping.nodes import (
     OMIT,
     PLAIN_TYPES,
@@ -147,7 +149,7 @@ class _Module:
 
     def __init__(self) -> None:
         self.ns = Namespace()
-        self.ns.values.update(OMIT=OMIT, _each_items=_each_items, _var=_var, _explain=_explain,
+        self.ns.values.update(OMIT=OMIT, _each_list=_each_list, _var=_var, _explain=_explain,
                               locals=locals, _leaf=_leaf, _PLAIN_TYPES=PLAIN_TYPES, Fallback=Fallback, MAX_DEPTH=limits.MAX_DEPTH)
         self.lines: list[str] = []
         self._functions: dict[tuple[int, tuple[str, ...], bool], str] = {}
@@ -362,9 +364,8 @@ class _Body:
 
     def _each(self, node: EachNode, scope: _Scope, path: _Path, out: int | None) -> str:
         result, items, count, index, item = (self.local(h) for h in ("each", "items", "count", "i", node.name))
-        selector = self.module.ns.name_for(node.selector, "S")
         self.emit(f"{result} = []")
-        self.emit(f"{items} = _each_items({selector}, {scope.names_dict()})")
+        self.emit(f"{items} = _each_list({self._selection(node.selector, scope)})")
         self.emit(f"{count} = len({items})")
         self._count(1, out)
         self.emit(f"for {index}, {item} in enumerate({items}):")
@@ -381,6 +382,17 @@ class _Body:
         self._add(f"{result}.append({{}})", node.body, value)
         self.indent -= 1
         return result
+
+    def _selection(self, selector: Selector, scope: _Scope) -> str:
+        """A ``$each`` selector as Python reading the locals, else through the Selector."""
+        def root_name(name: str) -> str:
+            return scope.local(name) or f"ctx.get({name!r})"
+
+        try:
+            return SelectorSource(self.module.ns, selector_functions(), root_name, scope.names_dict) \
+                .source(selector.parsed)
+        except (Untranslatable, RecursionError):
+            return f"{self.module.ns.name_for(selector, 'S')}.search({scope.names_dict()})"
 
     def _choice(self, node: ChoiceNode, scope: _Scope, path: _Path, out: int | None) -> str:
         result = self.local("choice")
@@ -454,8 +466,8 @@ def _var(value: Any) -> Any:
     return None if value is OMIT else value
 
 
-def _each_items(selector: Selector, names: dict[str, Any]) -> list[Any]:
-    items = selector.search(names)
+def _each_list(items: Any) -> list[Any]:
+    """What a ``$each`` selector gave: a list, [] for null; anything else is the tree's error."""
     if items is None:
         return []
     if not isinstance(items, list):

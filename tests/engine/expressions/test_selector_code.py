@@ -114,3 +114,34 @@ def test_compiled_selectors_agree_on_odd_data(source: str, data: Any) -> None:
     except Exception as exc:  # noqa: BLE001
         got = ("error", type(exc))
     assert got == expected
+
+
+def _as_source(source: str) -> Any:
+    """The selector as generated mapping code runs it: Python reading top-level names."""
+    from engine.expressions.pycode import Namespace
+    from engine.expressions.selector_source import SelectorSource
+
+    namespace = Namespace()
+    text = SelectorSource(namespace, _OPTIONS.custom_functions, lambda name: f"ctx.get({name!r})",
+                          lambda: "ctx").source(jmespath.compile(source).parsed)
+    return eval(compile(f"lambda ctx: {text}", "<selector>", "eval"), namespace.values)  # noqa: S307
+
+
+@pytest.mark.parametrize("source", EXPRESSIONS)
+def test_selectors_as_python_agree_with_jmespath(source: str) -> None:
+    assert _as_source(source)(ORDER) == jmespath.search(source, ORDER, options=_OPTIONS)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(EXPRESSIONS), JSON)
+def test_selectors_as_python_agree_on_odd_data(source: str, data: Any) -> None:
+    document = {"order": data}
+    try:
+        expected: Any = ("ok", jmespath.search(source, document, options=_OPTIONS))
+    except Exception as exc:  # noqa: BLE001 - both must fail the same way
+        expected = ("error", type(exc))
+    try:
+        got: Any = ("ok", _as_source(source)(document))
+    except Exception as exc:  # noqa: BLE001
+        got = ("error", type(exc))
+    assert got == expected
