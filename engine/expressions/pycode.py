@@ -229,22 +229,29 @@ class Translator:
         self.optimistic = optimistic
         self.guessed = False
 
-    def result(self, node: nodes.Node, missing_ok: bool) -> str:
+    def result(self, node: nodes.Node, missing_ok: bool, output: str | None = None) -> str:
         """The value of a whole single-expression template, finished as the ordinary path
-        finishes it (materialised, no Undefined inside, size-capped)."""
+        finishes it (materialised, no Undefined inside, size-capped). ``output`` is the source
+        of a function that makes the value plain output (``_leaf(@, b, d + 1)`` with ``@`` for
+        the value): a value of a plain type needs neither step, so one check serves both."""
         source = self._careful(node) if missing_ok else self.expr(node)
         kind = result_kind(node)
         if kind == SCALAR:
             return source
         value = self.ns.fresh("_v")
-        if kind == REFERENCE and self.optimistic and isinstance(node, nodes.Getattr | nodes.Getitem):
-            return source          # x['a'] gives a value or raises: never Undefined
         if kind == REFERENCE:     # only a missing value needs the check
-            check = "_ref_or_none" if missing_ok else "_ref"
-            return f"({value} if not isinstance({value} := {source}, _Undefined) else {check}({value}))"
-        check = "_result_or_none" if missing_ok else "_result"
+            never_missing = self.optimistic and isinstance(node, nodes.Getattr | nodes.Getitem)  # x['a'] raises
+            finish = value if never_missing else f"{'_ref_or_none' if missing_ok else '_ref'}({value})"
+            if output is not None:
+                return f"({value} if type({value} := {source}) in _PLAIN_TYPES else {output.replace('@', finish, 1)})"
+            if never_missing:
+                return source
+            return f"({value} if not isinstance({value} := {source}, _Undefined) else {finish})"
+        finish = f"{'_result_or_none' if missing_ok else '_result'}({value})"
+        if output is not None:
+            finish = output.replace("@", finish, 1)
         return f"({value} if type({value} := {source}) in _FINISHED or type({value}) is str " \
-               f"and len({value}) <= {limits.MAX_OUTPUT} else {check}({value}))"
+               f"and len({value}) <= {limits.MAX_OUTPUT} else {finish})"
 
     def text(self, template: nodes.Template) -> str:
         """A mixed template (text with ``{{ }}`` parts) rendered to text."""

@@ -241,7 +241,7 @@ class _Body:
     # -- templates -------------------------------------------------------------------------------
 
     def template(self, compiled: Compiled, scope: _Scope, path: str, missing_ok: bool = False,
-                 value: bool = True) -> str:
+                 value: bool = True, output: str | None = None) -> str:
         """Emit the evaluation of one template; ``path`` is the source of its field path (a
         value's errors name it or nothing, a ``$when``'s name it as it is, as in the tree)."""
         if not compiled.is_template:
@@ -252,10 +252,13 @@ class _Body:
             return scope.local(tree.name)       # a mapping-local value, checked when it was made
         holder = self.module.ns.name_for(compiled, "X")
         try:
-            ordinary = self._translate(compiled, scope, missing_ok, optimistic=False)
-            optimistic = self._translate(compiled, scope, missing_ok, optimistic=True)
+            ordinary = self._translate(compiled, scope, missing_ok, False, output)
+            optimistic = self._translate(compiled, scope, missing_ok, True, output)
         except Untranslatable:
-            ordinary = optimistic = f"{holder}.evaluate({scope.names_dict()}, missing_ok={missing_ok})"
+            ordinary = f"{holder}.evaluate({scope.names_dict()}, missing_ok={missing_ok})"
+            if output is not None:
+                ordinary = output.replace("@", ordinary, 1)
+            optimistic = ""
         result = self.local("t")
         spec = self.module.ns.name_for(scope.names_spec(), "N")
         explain = f"_explain({holder}, ctx, locals(), {spec}, {path}, {value}, {missing_ok}, {self.origin})"
@@ -271,13 +274,15 @@ class _Body:
             self.emit(f"    {explain}")
         return result
 
-    def _translate(self, compiled: Compiled, scope: _Scope, missing_ok: bool, optimistic: bool) -> str:
-        """The template as Python; with ``optimistic``, "" when that would be the same code."""
+    def _translate(self, compiled: Compiled, scope: _Scope, missing_ok: bool, optimistic: bool,
+                   output: str | None) -> str:
+        """The template as Python (made plain output with ``output``, see Translator.result);
+        with ``optimistic``, "" when that would be the same code."""
         translator = Translator(self.module.ns, lambda name: self.resolve(name, scope), optimistic)
         if isinstance(compiled.tree, jinja.Template):
-            source = translator.text(compiled.tree)
+            source = translator.text(compiled.tree)        # text: plain already
         else:
-            source = translator.result(compiled.tree, missing_ok)
+            source = translator.result(compiled.tree, missing_ok, output)
         return "" if optimistic and not translator.guessed else source
 
     def resolve(self, name: str, scope: _Scope) -> str:
@@ -313,10 +318,14 @@ class _Body:
         if out is not None:
             self.max_depth = max(self.max_depth, out)
         if isinstance(node, ValueNode):
-            value = self.template(node.value, scope, path.source, node.missing_ok)
             if out is None or _is_plain_scalar(node.value):
-                return value
-            return f"({value} if type({value}) in _PLAIN_TYPES else _leaf({value}, b, d + {out - 1}))"
+                return self.template(node.value, scope, path.source, node.missing_ok)
+            leaf = f"_leaf(@, b, d + {out - 1})"
+            if not node.value.is_template or (isinstance(node.value.tree, jinja.Name)
+                                              and scope.local(node.value.tree.name) is not None):
+                value = self.template(node.value, scope, path.source, node.missing_ok)
+                return f"({value} if type({value}) in _PLAIN_TYPES else {leaf.replace('@', value, 1)})"
+            return self.template(node.value, scope, path.source, node.missing_ok, output=leaf)
         if isinstance(node, ObjectNode):
             return self._object(node.fields, scope, path, out)
         if isinstance(node, ListNode):

@@ -236,3 +236,8 @@ def test_every_generated_shop_order_maps_without_the_tree(generated_only: None) 
         except DataError:
             outcomes["refused"] += 1
     assert outcomes["mapped"] >= 30
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "mappings").rglob("*.yaml")), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_mapping_shipped_becomes_generated_code(path: Path) -> None:
+    assert load_mapping(path)._fast() is not None
