@@ -350,7 +350,7 @@ class _Body:
         self._count(sum(not _counts_itself(child) for _, child in fields) + (into is None), out)
         inner = out + 1 if out is not None else None
         for name, child in fields:
-            self._add(f"{result}[{name!r}] = {{}}", child, self.node(child, scope, path.field(name), inner))
+            self._put(f"{result}[{name!r}] = {{}}", child, scope, path.field(name), inner)
         return result
 
     def _list(self, items: list[Node], scope: _Scope, path: _Path, out: int | None) -> str:
@@ -359,17 +359,23 @@ class _Body:
         self._count(sum(not _counts_itself(child) for child in items) + 1, out)
         inner = out + 1 if out is not None else None
         for index, child in enumerate(items):
-            self._add(f"{result}.append({{}})", child,
-                      self.node(child, scope, path.index(str(index)), inner))
+            self._put(f"{result}.append({{}})", child, scope, path.index(str(index)), inner)
         return result
 
-    def _add(self, statement: str, child: Node, value: str) -> None:
-        """Put ``value`` into the result, unless the child may give OMIT and did."""
-        if _may_omit(child):
+    def _put(self, statement: str, child: Node, scope: _Scope, path: _Path, out: int | None) -> None:
+        """Put the child's value into the result (``statement`` with ``{}`` for it), unless its
+        $when is false or it gave OMIT: the same as Node.run, without OMIT in between."""
+        if child.when is not None:
+            self.emit(f"if {self.template(child.when, scope, path.source, value=False)}:")
+            self.indent += 1
+        value = self.produce(child, scope, path, out)
+        if isinstance(child, ChoiceNode) and _choice_may_omit(child):
             self.emit(f"if {value} is not OMIT:")
             self.emit("    " + statement.format(value))
         else:
             self.emit(statement.format(value))
+        if child.when is not None:
+            self.indent -= 1
 
     def _each(self, node: EachNode, scope: _Scope, path: _Path, out: int | None) -> str:
         result, items, count, index, item = (self.local(h) for h in ("each", "items", "count", "i", node.name))
@@ -387,8 +393,7 @@ class _Body:
             inner = inner.bind("loop", loop)
         if not _counts_itself(node.body):
             self._count(1, out)
-        value = self.node(node.body, inner, path.index(index), out + 1 if out is not None else None)
-        self._add(f"{result}.append({{}})", node.body, value)
+        self._put(f"{result}.append({{}})", node.body, inner, path.index(index), out + 1 if out is not None else None)
         self.indent -= 1
         return result
 
@@ -452,11 +457,12 @@ def _may_omit(node: Node) -> bool:
     """Whether a node can give OMIT (a false $when somewhere that decides its value)."""
     if node.when is not None:
         return True
-    if isinstance(node, ChoiceNode):
-        if node.default is None:
-            return _may_omit(node.value)
-        return _may_omit(node.default)
-    return False
+    return isinstance(node, ChoiceNode) and _choice_may_omit(node)
+
+
+def _choice_may_omit(node: ChoiceNode) -> bool:
+    """Whether a $value/$default gives OMIT when its own $when is true."""
+    return _may_omit(node.value) if node.default is None else _may_omit(node.default)
 
 
 def _as_var(source: str, node: Node) -> str:
