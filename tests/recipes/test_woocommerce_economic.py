@@ -267,3 +267,18 @@ def test_public_buyers_get_their_person_reference_as_contact_and_countries_are_n
     assert "contact" not in mappings["customer"].evaluate(_context(consumer, settings))
     plain = mappings["invoice"].evaluate(_context(consumer, settings, customer={"customerNumber": 7}))
     assert plain["recipient"]["country"] == "Germany" and "attention" not in plain["recipient"]
+
+
+def test_one_buyers_orders_share_a_lane_so_they_run_in_order() -> None:
+    """Orders of one buyer (by billing email, any case) run one after another, so the
+    customer's kept-up-to-date fields end with the newest order's; others run in parallel."""
+    from engine.recipe import load_recipe
+
+    lane = load_recipe(ROOT / "recipes" / "woocommerce-economic.yaml").flows["orders"].concurrency_key
+    first = {"id": 1, "billing": {"email": "Mette@Example.dk"}}
+    second = {"id": 2, "billing": {"email": "mette@example.dk"}}
+    other = {"id": 3, "billing": {"email": "bo@example.dk"}}
+    no_email = {"id": 4, "billing": {"email": ""}}
+    assert lane.evaluate({"record": first}) == lane.evaluate({"record": second}) == "mette@example.dk"
+    assert lane.evaluate({"record": other}) != lane.evaluate({"record": first})
+    assert lane.evaluate({"record": no_email}) == "4"
