@@ -147,7 +147,7 @@ def mutated(draw: st.DrawFn) -> tuple[str, Any]:
         if operation == "delete":
             del parent[last]
         elif operation == "replace" or isinstance(parent, list):
-            parent[last] = draw(JUNK)
+            parent[last] = copy.deepcopy(draw(JUNK))   # st.just values are shared: never mutate them
         else:
             new_key = draw(st.sampled_from([last + "s", last[:-1] or "x", last.upper(), " " + last, "$" + last, "x-" + last]))
             parent[new_key] = parent.pop(last)
