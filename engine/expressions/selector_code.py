@@ -30,8 +30,46 @@ def compile_tree(parsed: dict[str, Any], functions: Any) -> Fn | None:
         return None
 
 
-def _is_false(value: Any) -> bool:
+# jmespath's semantics, one function each, shared with selector_source.py
+
+
+def is_false(value: Any) -> bool:
+    """JMESPath's falsy values: "", [], {}, null and false (not 0)."""
     return value == "" or value == [] or value == {} or value is None or value is False
+
+
+def field(value: Any, name: str) -> Any:
+    try:
+        return value.get(name)
+    except AttributeError:
+        return None
+
+
+def index(value: Any, position: int) -> Any:
+    if not isinstance(value, list):
+        return None
+    try:
+        return value[position]
+    except IndexError:
+        return None
+
+
+def flatten(items: Any) -> Any:
+    if not isinstance(items, list):
+        return None
+    merged: list[Any] = []
+    for item in items:
+        if isinstance(item, list):
+            merged.extend(item)
+        else:
+            merged.append(item)
+    return merged
+
+
+def negate(value: Any) -> bool:
+    if _is_actual_number(value) and value == 0:
+        return False
+    return not value
 
 
 def _project(items: Any, each: Fn) -> list[Any]:
@@ -64,16 +102,7 @@ class _Compiler:
 
     def _field(self, node: dict[str, Any]) -> Fn:
         name = node["value"]
-
-        def field(value: Any) -> Any:
-            if type(value) is dict:
-                return value.get(name)
-            try:
-                return value.get(name)
-            except AttributeError:
-                return None
-
-        return field
+        return lambda value: value.get(name) if type(value) is dict else field(value, name)
 
     def _current(self, node: dict[str, Any]) -> Fn:
         return lambda value: value
@@ -86,16 +115,7 @@ class _Compiler:
 
     def _index(self, node: dict[str, Any]) -> Fn:
         position = node["value"]
-
-        def index(value: Any) -> Any:
-            if not isinstance(value, list):
-                return None
-            try:
-                return value[position]
-            except IndexError:
-                return None
-
-        return index
+        return lambda value: index(value, position)
 
     def _slice(self, node: dict[str, Any]) -> Fn:
         bounds = slice(*node["children"])
@@ -153,7 +173,7 @@ class _Compiler:
                 return None
             collected = []
             for item in items:
-                if not _is_false(condition(item)):
+                if not is_false(condition(item)):
                     current = each(item)
                     if current is not None:
                         collected.append(current)
@@ -163,20 +183,7 @@ class _Compiler:
 
     def _flatten(self, node: dict[str, Any]) -> Fn:
         base = self.node(node["children"][0])
-
-        def flatten(value: Any) -> Any:
-            items = base(value)
-            if not isinstance(items, list):
-                return None
-            merged: list[Any] = []
-            for item in items:
-                if isinstance(item, list):
-                    merged.extend(item)
-                else:
-                    merged.append(item)
-            return merged
-
-        return flatten
+        return lambda value: flatten(base(value))
 
     def _multi_select_list(self, node: dict[str, Any]) -> Fn:
         parts = self._children(node)
@@ -210,7 +217,7 @@ class _Compiler:
 
         def either(value: Any) -> Any:
             matched = left(value)
-            return right(value) if _is_false(matched) else matched
+            return right(value) if is_false(matched) else matched
 
         return either
 
@@ -219,20 +226,13 @@ class _Compiler:
 
         def both(value: Any) -> Any:
             matched = left(value)
-            return matched if _is_false(matched) else right(value)
+            return matched if is_false(matched) else right(value)
 
         return both
 
     def _not_expression(self, node: dict[str, Any]) -> Fn:
         inner = self.node(node["children"][0])
-
-        def negate(value: Any) -> Any:
-            result = inner(value)
-            if _is_actual_number(result) and result == 0:
-                return False
-            return not result
-
-        return negate
+        return lambda value: negate(inner(value))
 
     def _function_expression(self, node: dict[str, Any]) -> Fn:
         name = node["value"]

@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from jmespath.visitor import _equals, _is_actual_number, _is_comparable
+from jmespath.visitor import _equals, _is_comparable
 
 from engine.expressions.pycode import Namespace, Untranslatable
+from engine.expressions.selector_code import field, flatten, index, is_false, negate
 
 
 class _Root:
@@ -22,44 +23,6 @@ class _Root:
 
 
 ROOT = _Root()
-
-
-def _is_false(value: Any) -> bool:
-    return value == "" or value == [] or value == {} or value is None or value is False
-
-
-def _field(value: Any, name: str) -> Any:
-    try:
-        return value.get(name)
-    except AttributeError:
-        return None
-
-
-def _flatten(items: Any) -> Any:
-    if not isinstance(items, list):
-        return None
-    merged: list[Any] = []
-    for item in items:
-        if isinstance(item, list):
-            merged.extend(item)
-        else:
-            merged.append(item)
-    return merged
-
-
-def _not(value: Any) -> bool:
-    if _is_actual_number(value) and value == 0:
-        return False
-    return not value
-
-
-def _index(value: Any, position: int) -> Any:
-    if not isinstance(value, list):
-        return None
-    try:
-        return value[position]
-    except IndexError:
-        return None
 
 
 def _values(value: Any) -> Any:
@@ -71,8 +34,8 @@ def _values(value: Any) -> Any:
 
 _ORDER = {"lt": "<", "gt": ">", "lte": "<=", "gte": ">="}
 
-RUNTIME = {"_jp_false": _is_false, "_jp_field": _field, "_jp_flatten": _flatten, "_jp_not": _not,
-           "_jp_index": _index, "_jp_values": _values, "_jp_equals": _equals,
+RUNTIME = {"_jp_false": is_false, "_jp_field": field, "_jp_flatten": flatten, "_jp_not": negate,
+           "_jp_index": index, "_jp_values": _values, "_jp_equals": _equals,
            "_jp_comparable": _is_comparable}
 
 

@@ -99,23 +99,6 @@ JSON = st.recursive(
 )
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.sampled_from(EXPRESSIONS), JSON)
-def test_compiled_selectors_agree_on_odd_data(source: str, data: Any) -> None:
-    compiled = compile_tree(jmespath.compile(source).parsed, _OPTIONS.custom_functions)
-    assert compiled is not None
-    document = {"order": data}
-    try:
-        expected: Any = ("ok", jmespath.search(source, document, options=_OPTIONS))
-    except Exception as exc:  # noqa: BLE001 - both must fail the same way
-        expected = ("error", type(exc))
-    try:
-        got: Any = ("ok", compiled(document))
-    except Exception as exc:  # noqa: BLE001
-        got = ("error", type(exc))
-    assert got == expected
-
-
 def _as_source(source: str) -> Any:
     """The selector as generated mapping code runs it: Python reading top-level names."""
     from engine.expressions.pycode import Namespace
@@ -124,7 +107,7 @@ def _as_source(source: str) -> Any:
     namespace = Namespace()
     text = SelectorSource(namespace, _OPTIONS.custom_functions, lambda name: f"ctx.get({name!r})",
                           lambda: "ctx").source(jmespath.compile(source).parsed)
-    return eval(compile(f"lambda ctx: {text}", "<selector>", "eval"), namespace.values)  # noqa: S307
+    return eval(compile(f"lambda ctx: {text}", "<selector>", "eval"), namespace.values)
 
 
 @pytest.mark.parametrize("source", EXPRESSIONS)
@@ -132,16 +115,20 @@ def test_selectors_as_python_agree_with_jmespath(source: str) -> None:
     assert _as_source(source)(ORDER) == jmespath.search(source, ORDER, options=_OPTIONS)
 
 
+def _as_closures(source: str) -> Any:
+    return compile_tree(jmespath.compile(source).parsed, _OPTIONS.custom_functions)
+
+
+def _outcome(search: Any, document: Any) -> tuple[str, Any]:
+    try:
+        return "ok", search(document)
+    except Exception as exc:  # noqa: BLE001 - both ways must fail the same way
+        return "error", type(exc)
+
+
 @settings(max_examples=300, deadline=None)
-@given(st.sampled_from(EXPRESSIONS), JSON)
-def test_selectors_as_python_agree_on_odd_data(source: str, data: Any) -> None:
+@given(st.sampled_from(EXPRESSIONS), JSON, st.sampled_from([_as_closures, _as_source]))
+def test_compiled_selectors_agree_on_odd_data(source: str, data: Any, compiled: Any) -> None:
     document = {"order": data}
-    try:
-        expected: Any = ("ok", jmespath.search(source, document, options=_OPTIONS))
-    except Exception as exc:  # noqa: BLE001 - both must fail the same way
-        expected = ("error", type(exc))
-    try:
-        got: Any = ("ok", _as_source(source)(document))
-    except Exception as exc:  # noqa: BLE001
-        got = ("error", type(exc))
-    assert got == expected
+    expected = _outcome(lambda d: jmespath.search(source, d, options=_OPTIONS), document)
+    assert _outcome(compiled(source), document) == expected
