@@ -7,8 +7,8 @@ Usage: python -m bench [NAME ...] [--quick]
 from __future__ import annotations
 
 import importlib
-import logging
 import json
+import logging
 import sys
 import time
 from pathlib import Path

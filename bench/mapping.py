@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import DataError, IexError
+from engine.helpers import GLOBALS
 from engine.helpers.general import coalesce, digits, fail, to_str, truncate_to
 from engine.helpers.money import money, round_money
-from engine.helpers import GLOBALS
 
 ROOT = Path(__file__).resolve().parents[1]
 JSON = dict[str, Any]
