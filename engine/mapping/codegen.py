@@ -24,7 +24,6 @@ from typing import Any
 
 from jinja2 import nodes as jinja
 
-from engine.errors import IexError, Location
 from engine.expressions import Compiled, Selector, limits
 from engine.expressions.pycode import (
     SCALAR,
@@ -36,21 +35,19 @@ from engine.expressions.pycode import (
 from engine.expressions.sandbox import ENV
 from engine.expressions.selector_source import SelectorSource
 from engine.expressions.selectors import selector_functions
+from engine.mapping import generated_runtime as runtime
 from engine.mapping.nodes import (
     OMIT,
     PLAIN_TYPES,
     ChoiceNode,
     EachNode,
+    Fallback,
     ListNode,
     Mapping,
     Node,
     ObjectNode,
     UseNode,
-    Explained,
-    Fallback,
     ValueNode,
-    join_path,
-    plain_fast,
 )
 
 Function = Callable[[dict[str, Any]], Any]
@@ -149,8 +146,9 @@ class _Module:
 
     def __init__(self) -> None:
         self.ns = Namespace()
-        self.ns.values.update(OMIT=OMIT, _each_list=_each_list, _var=_var, _explain=_explain,
-                              locals=locals, _leaf=_leaf, _PLAIN_TYPES=PLAIN_TYPES, Fallback=Fallback, MAX_DEPTH=limits.MAX_DEPTH)
+        self.ns.values.update(OMIT=OMIT, _each_list=runtime.each_list, _var=runtime.var,
+                              _explain=runtime.explain, _leaf=runtime.leaf, locals=locals,
+                              _PLAIN_TYPES=PLAIN_TYPES, Fallback=Fallback, MAX_DEPTH=limits.MAX_DEPTH)
         self.lines: list[str] = []
         self._functions: dict[tuple[int, tuple[str, ...], bool], str] = {}
 
@@ -194,7 +192,7 @@ class _Module:
 class _Path:
     """A field path while generating: the source of an expression giving it as cheap data,
     text or nested pairs (parent, field name or list index), made into text by
-    ``_path_text`` only when something fails: ``((path, 'lines'), i_7)``."""
+    ``generated_runtime.path_text`` only when something fails: ``((path, 'lines'), i_7)``."""
 
     def __init__(self, source: str) -> None:
         self.source = source
@@ -208,16 +206,6 @@ class _Path:
 
     def index(self, index: str) -> _Path:
         return _Path(f"({self.source}, {index})")
-
-
-def _path_text(path: Any) -> str:
-    """``((('', 'lines'), 2), 'quantity')`` -> ``lines[2].quantity``."""
-    if isinstance(path, str):
-        return path
-    parent, part = path
-    if isinstance(part, int):
-        return f"{_path_text(parent)}[{part}]"
-    return join_path(_path_text(parent), part)
 
 
 class _Body:
@@ -467,46 +455,3 @@ def _choice_may_omit(node: ChoiceNode) -> bool:
 
 def _as_var(source: str, node: Node) -> str:
     return f"_var({source})" if _may_omit(node) else source
-
-
-def _leaf(value: Any, budget: list[int], depth: int) -> Any:
-    """An output value as ``plain`` makes it (a container is copied and counted)."""
-    if type(value) in PLAIN_TYPES:
-        return value
-    return plain_fast(value, budget, depth)
-
-
-def _var(value: Any) -> Any:
-    """A var or ``$with`` value whose $when was false is None."""
-    return None if value is OMIT else value
-
-
-def _each_list(items: Any) -> list[Any]:
-    """What a ``$each`` selector gave: a list, [] for null; anything else is the tree's error."""
-    if items is None:
-        return []
-    if not isinstance(items, list):
-        raise Fallback                    # the tree gives the located error
-    return items
-
-
-def _explain(compiled: Compiled, ctx: dict[str, Any], frame: dict[str, Any],
-             spec: tuple[tuple[str, Any], ...], path: Any, value: bool, missing_ok: bool,
-             origin: str) -> None:
-    """A template raised in generated code: evaluate it the ordinary way, with the names the
-    tree would give it (``spec`` names the locals holding them), which raises the error the
-    tree raises there, with the location the tree's Mapping._run adds."""
-    field_path: str | None = _path_text(path)
-    if value:
-        field_path = field_path or None
-    names = dict(ctx)
-    for name, local in spec:
-        names[name] = {var: frame[source] for var, source in local} if isinstance(local, tuple) \
-            else frame[local]
-    try:
-        compiled.evaluate(names, field_path=field_path, missing_ok=missing_ok)
-    except IexError as exc:
-        if exc.location is None:
-            exc.location = Location(file=origin)
-        raise Explained(exc) from None
-    raise Fallback
