@@ -193,6 +193,29 @@ def result_kind(node: nodes.Node) -> str:
     return COMPUTED
 
 
+def _to_str(args: list[str]) -> tuple[str, str] | None:
+    return (f"type({args[0]}) is str", args[0]) if len(args) == 1 else None
+
+
+def _truncate_to(args: list[str]) -> tuple[str, str] | None:
+    if len(args) != 2:
+        return None
+    return f"type({args[0]}) is str and type({args[1]}) is int and {args[1]} >= 0", f"{args[0]}[:{args[1]}]"
+
+
+def _coalesce(args: list[str]) -> tuple[str, str] | None:
+    return (f"type({args[0]}) is str and {args[0]} != ''", args[0]) if args else None
+
+
+# iex helpers whose commonest call is written out, for the arguments under which the helper
+# would return exactly that: to_str of a text is the text, truncate_to of a text is a slice of
+# it, coalesce of a non-empty text first is that text. tests/engine/expressions/test_pycode.py
+# checks each against the helper itself.
+SHORTCUTS: dict[str, Callable[[list[str]], tuple[str, str] | None]] = {
+    "to_str": _to_str, "truncate_to": _truncate_to, "coalesce": _coalesce,
+}
+
+
 def _is_text_literal(source: str) -> bool:
     """Whether generated source is a str literal (as ``repr`` writes one)."""
     return len(source) >= 2 and source[0] in "'\"" and source[-1] == source[0] and "\n" not in source \
@@ -330,8 +353,22 @@ class Translator:
             if helper is not None and is_plain_helper(helper) and callee == self.ns.name_for(helper, "G"):
                 if node.node.name == CONCAT and 1 < len(args) <= 4 and not node.kwargs:
                     return self._concat(callee, args)
+                shortcut = SHORTCUTS.get(node.node.name)
+                if shortcut is not None and not node.kwargs:
+                    return self._shortcut(shortcut, callee, args)
                 return f"{callee}({', '.join(args)})"
         return f"_call({', '.join([self.expr(node.node), *args])})"
+
+    def _shortcut(self, shortcut: Callable[[list[str]], tuple[str, str] | None], function: str,
+                  args: list[str]) -> str:
+        """A helper call that, for its commonest argument, is written out (see SHORTCUTS)."""
+        names = [self.ns.fresh("_h") for _ in args]
+        written = shortcut(names)
+        if written is None:
+            return f"{function}({', '.join(args)})"
+        condition, value = written
+        bind = ", ".join(f"({name} := {arg})" for name, arg in zip(names, args, strict=True))
+        return f"({value} if ({bind},) and {condition} else {function}({', '.join(names)}))"
 
     def _concat(self, function: str, args: list[str]) -> str:
         """``a ~ b``: texts joined directly, anything else (or too long) through _iex_concat."""
