@@ -11,7 +11,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.expressions import compile_value
-from engine.expressions.pycode import COMPUTED, REFERENCE, SCALAR, SHORTCUTS, Namespace, result_kind
+from engine.expressions.pycode import (
+    COMPUTED,
+    REFERENCE,
+    SCALAR,
+    SHORTCUTS,
+    Namespace,
+    result_kind,
+)
 from engine.helpers import GLOBALS
 
 VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 300), st.text(max_size=30),
@@ -38,7 +45,7 @@ def test_a_written_out_helper_call_gives_what_the_helper_gives(name: str, args: 
     scope = {"G": helper, **dict(zip(names, args, strict=True))}
     source = f"({value} if {condition} else G({', '.join(names)}))"
     expected = outcome(lambda: helper(*args))
-    assert outcome(lambda: eval(source, {"__builtins__": {"type": type, "str": str, "int": int}}, scope)) == expected  # noqa: S307
+    assert outcome(lambda: eval(source, {"__builtins__": {"type": type, "str": str, "int": int}}, scope)) == expected
 
 
 @pytest.mark.parametrize(("source", "kind"), [
@@ -55,6 +62,6 @@ def test_the_kind_of_a_value_follows_from_the_template(source: str, kind: str) -
 
 def test_names_in_generated_code_are_its_own() -> None:
     namespace = Namespace()
-    first, again, other = namespace.name_for(Decimal("1"), "L"), None, namespace.fresh("L")
+    first, again, other = namespace.name_for(Decimal(1), "L"), None, namespace.fresh("L")
     again = namespace.name_for(namespace.values[first], "L")
     assert first == again and other != first and first.isidentifier() and other.isidentifier()
