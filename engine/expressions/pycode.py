@@ -39,6 +39,7 @@ from engine.expressions import limits
 from engine.expressions.filters import display_text
 from engine.expressions.runtime import check_result
 from engine.expressions.sandbox import CONCAT, ENV
+from engine.helpers.money import PLAIN_AMOUNT
 
 _COMPARE = {"eq": "==", "ne": "!=", "gt": ">", "gteq": ">=", "lt": "<", "lteq": "<=",
             "in": "in", "notin": "not in"}
@@ -121,7 +122,7 @@ class _Fallback(Exception):
 
 
 RUNTIME: dict[str, Any] = {
-    "_Undefined": Undefined, "_Decimal": Decimal, "_DECIMAL_OR_INT": frozenset({Decimal, int}),
+    "_Undefined": Undefined, "_Decimal": Decimal, "_MONEY_PLAIN": PLAIN_AMOUNT.fullmatch, "_DECIMAL_OR_INT": frozenset({Decimal, int}),
     "_FINISHED": frozenset({int, bool, Decimal, type(None)}),
     "_ga": _ga, "type": type, "dict": dict, "_gi": _gi, "_call": _call, "_undefined": _undefined, "_no_else": _no_else,
     "_render": _render, "_ref": _ref, "_ref_or_none": _ref_or_none,
@@ -203,16 +204,23 @@ def _truncate_to(args: list[str]) -> tuple[str, str] | None:
     return f"type({args[0]}) is str and type({args[1]}) is int and {args[1]} >= 0", f"{args[0]}[:{args[1]}]"
 
 
+def _money(args: list[str]) -> tuple[str, str] | None:
+    if len(args) != 1:
+        return None
+    return f"type({args[0]}) is str and _MONEY_PLAIN({args[0]}) is not None", f"_Decimal({args[0]})"
+
+
 def _coalesce(args: list[str]) -> tuple[str, str] | None:
     return (f"type({args[0]}) is str and {args[0]} != ''", args[0]) if args else None
 
 
 # iex helpers whose commonest call is written out, for the arguments under which the helper
 # would return exactly that: to_str of a text is the text, truncate_to of a text is a slice of
-# it, coalesce of a non-empty text first is that text. tests/engine/expressions/test_pycode.py
-# checks each against the helper itself.
+# it, coalesce of a non-empty text first is that text, money of a plain number text ("12.50",
+# as webshops send amounts) is its Decimal. tests/engine/expressions/test_pycode.py checks each
+# against the helper itself.
 SHORTCUTS: dict[str, Callable[[list[str]], tuple[str, str] | None]] = {
-    "to_str": _to_str, "truncate_to": _truncate_to, "coalesce": _coalesce,
+    "to_str": _to_str, "truncate_to": _truncate_to, "coalesce": _coalesce, "money": _money,
 }
 
 

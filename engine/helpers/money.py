@@ -25,7 +25,7 @@ _EXPONENTS: dict[str, int] = {
     **dict.fromkeys("CLF UYW".split(), 4),
 }
 
-_PLAIN = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")
+PLAIN_AMOUNT = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)")   # "1234.50": what money() reads as it stands
 _COMMA = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d*)?")
 
 
@@ -47,7 +47,7 @@ def money(value: Any, decimal_comma: bool = False) -> Decimal:
         if decimal_comma:
             if _COMMA.fullmatch(text):
                 return Decimal(text.replace(".", "").replace(",", "."))
-        elif _PLAIN.fullmatch(text):
+        elif PLAIN_AMOUNT.fullmatch(text):
             return Decimal(text)
         hint = "" if decimal_comma or "," not in text else " (use decimal_comma=True for 1.234,50)"
         raise DataError(f"money(): {_short(value)!r} is not an amount{hint}")

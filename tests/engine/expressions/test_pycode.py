@@ -14,6 +14,7 @@ from engine.expressions import compile_value
 from engine.expressions.pycode import (
     COMPUTED,
     REFERENCE,
+    RUNTIME,
     SCALAR,
     SHORTCUTS,
     Namespace,
@@ -22,6 +23,7 @@ from engine.expressions.pycode import (
 from engine.helpers import GLOBALS
 
 VALUES = st.one_of(st.none(), st.booleans(), st.integers(-5, 300), st.text(max_size=30),
+                   st.from_regex(r"[+-]?[0-9]{0,6}(\.[0-9]{0,3})?", fullmatch=True), st.sampled_from([" 12.50", "1.234,50", "٣.٥"]),
                    st.decimals(allow_nan=False, allow_infinity=False, places=2), st.just(""))
 
 
@@ -45,7 +47,8 @@ def test_a_written_out_helper_call_gives_what_the_helper_gives(name: str, args: 
     scope = {"G": helper, **dict(zip(names, args, strict=True))}
     source = f"({value} if {condition} else G({', '.join(names)}))"
     expected = outcome(lambda: helper(*args))
-    assert outcome(lambda: eval(source, {"__builtins__": {"type": type, "str": str, "int": int}}, scope)) == expected
+    written_out = outcome(lambda: eval(source, dict(RUNTIME), scope))
+    assert written_out == expected
 
 
 @pytest.mark.parametrize(("source", "kind"), [
