@@ -93,24 +93,13 @@ def _select(context: Any, value: Iterable[Any], args: tuple[Any, ...], kwargs: d
             yield item
 
 
-@pass_context
-def select(context: Any, value: Iterable[Any], *args: Any, **kwargs: Any) -> Iterator[Any]:
-    return _select(context, value, args, kwargs, True, False)
+def _selecting(keep: bool, by_attribute: bool) -> Callable[..., Iterator[Any]]:
+    """select (keep, by item), reject, selectattr (keep, by attribute) or rejectattr."""
+    @pass_context
+    def selecting(context: Any, value: Iterable[Any], *args: Any, **kwargs: Any) -> Iterator[Any]:
+        return _select(context, value, args, kwargs, keep, by_attribute)
 
-
-@pass_context
-def reject(context: Any, value: Iterable[Any], *args: Any, **kwargs: Any) -> Iterator[Any]:
-    return _select(context, value, args, kwargs, False, False)
-
-
-@pass_context
-def selectattr(context: Any, value: Iterable[Any], *args: Any, **kwargs: Any) -> Iterator[Any]:
-    return _select(context, value, args, kwargs, True, True)
-
-
-@pass_context
-def rejectattr(context: Any, value: Iterable[Any], *args: Any, **kwargs: Any) -> Iterator[Any]:
-    return _select(context, value, args, kwargs, False, True)
+    return selecting
 
 
 @pass_context
@@ -150,5 +139,5 @@ def _bounded(items: Iterable[Any], name: str) -> Iterator[Any]:
         yield item
 
 
-FILTERS = {"select": select, "reject": reject, "selectattr": selectattr,
-           "rejectattr": rejectattr, "map": map_items}
+FILTERS = {"select": _selecting(True, False), "reject": _selecting(False, False),
+           "selectattr": _selecting(True, True), "rejectattr": _selecting(False, True), "map": map_items}
