@@ -29,8 +29,8 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Callable
-from decimal import Decimal
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, NamedTuple
 
 from jinja2 import Undefined, nodes
 from jinja2.utils import _PassArg
@@ -39,14 +39,20 @@ from engine.expressions import limits
 from engine.expressions.filters import display_text
 from engine.expressions.runtime import check_result
 from engine.expressions.sandbox import CONCAT, ENV
-from engine.helpers.money import PLAIN_AMOUNT
+from engine.helpers.countries import NAMES as COUNTRY_NAMES
+from engine.helpers.countries import country_name
+from engine.helpers.general import coalesce, to_str, truncate_to
+from engine.helpers.money import PLAIN_AMOUNT, money, round_money
 
 _COMPARE = {"eq": "==", "ne": "!=", "gt": ">", "gteq": ">=", "lt": "<", "lteq": "<=",
             "in": "in", "notin": "not in"}
 _CONSTANT_TYPES = (str, int, bool, type(None))
 _CONTEXT = ENV.context_class(ENV, {}, None, {})   # what pass_context filters receive
 _NATIVE_DECIMAL_OPS = frozenset({"+", "-", "*", "/"})
-_STR_FILTERS = {"trim": "strip", "upper": "upper", "lower": "lower"}
+# str methods a filter of a text comes to, with the longest text whose result stays within the
+# output cap (upper/lower can triple a text: "ΐ".upper() is three characters)
+_STR_FILTERS = {"trim": ("strip", limits.MAX_OUTPUT), "upper": ("upper", limits.MAX_OUTPUT // 3),
+                "lower": ("lower", limits.MAX_OUTPUT // 3)}
 _ASKS_IF_MISSING = frozenset({"defined", "undefined", "default", "d"})
 
 
@@ -124,6 +130,7 @@ class _Fallback(Exception):
 RUNTIME: dict[str, Any] = {
     "_Undefined": Undefined, "_Decimal": Decimal, "_MONEY_PLAIN": PLAIN_AMOUNT.fullmatch, "_DECIMAL_OR_INT": frozenset({Decimal, int}),
     "_FINISHED": frozenset({int, bool, Decimal, type(None)}),
+    "_CENT": Decimal("0.01"), "_HALF_UP": ROUND_HALF_UP, "_COUNTRY_NAMES": COUNTRY_NAMES,
     "_ga": _ga, "type": type, "dict": dict, "_gi": _gi, "_call": _call, "_undefined": _undefined, "_no_else": _no_else,
     "_render": _render, "_ref": _ref, "_ref_or_none": _ref_or_none,
     "_result": check_result,
@@ -194,50 +201,99 @@ def result_kind(node: nodes.Node) -> str:
     return COMPUTED
 
 
-def _to_str(args: list[str]) -> tuple[str, str] | None:
-    return (f"type({args[0]}) is str", args[0]) if len(args) == 1 else None
+class Written(NamedTuple):
+    """A helper call written out: ``value`` is what the helper returns whenever ``condition``
+    holds; ``finished`` is what must also hold for ``value`` to be finished as it stands (a
+    plain scalar within the output cap, see Translator.result), "" when it always is."""
+
+    condition: str
+    value: str
+    finished: str = ""
 
 
-def _truncate_to(args: list[str]) -> tuple[str, str] | None:
-    if len(args) != 2:
-        return None
-    return f"type({args[0]}) is str and type({args[1]}) is int and {args[1]} >= 0", f"{args[0]}[:{args[1]}]"
-
-
-def _money(args: list[str]) -> tuple[str, str] | None:
-    if len(args) != 1:
-        return None
-    return f"type({args[0]}) is str and _MONEY_PLAIN({args[0]}) is not None", f"_Decimal({args[0]})"
-
-
-def _coalesce(args: list[str]) -> tuple[str, str] | None:
-    return (f"type({args[0]}) is str and {args[0]} != ''", args[0]) if args else None
-
-
-# iex helpers whose commonest call is written out, for the arguments under which the helper
-# would return exactly that: to_str of a text is the text, truncate_to of a text is a slice of
-# it, coalesce of a non-empty text first is that text, money of a plain number text ("12.50",
-# as webshops send amounts) is its Decimal. tests/engine/expressions/test_pycode.py checks each
-# against the helper itself.
-SHORTCUTS: dict[str, Callable[[list[str]], tuple[str, str] | None]] = {
-    "to_str": _to_str, "truncate_to": _truncate_to, "coalesce": _coalesce, "money": _money,
-}
-
-
-def _is_text_literal(source: str) -> bool:
-    """Whether generated source is a str literal (as ``repr`` writes one)."""
-    return len(source) >= 2 and source[0] in "'\"" and source[-1] == source[0] and "\n" not in source \
-        and source.isprintable() and _literal_value(source) is not None
-
-
-def _literal_value(source: str) -> str | None:
+def literal(source: str) -> tuple[bool, Any]:
+    """(True, value) if generated source is a literal iex writes (``repr`` of a str, int, bool
+    or None), else (False, None): written-out calls fold what a literal argument decides."""
+    if source.isidentifier() and source not in ("None", "True", "False"):
+        return False, None
     import ast
 
     try:
         value = ast.literal_eval(source)
-    except (ValueError, SyntaxError):
+    except (ValueError, SyntaxError, MemoryError, RecursionError):
+        return False, None
+    return (True, value) if type(value) in _CONSTANT_TYPES and repr(value) == source else (False, None)
+
+
+_CAPPED = f"<= {limits.MAX_OUTPUT}"
+
+
+def _any_literal(args: list[str]) -> bool:
+    """A literal where a shortcut reads a value (``0.is_finite()`` is no Python): the helper is
+    called as it stands."""
+    return any(literal(arg)[0] for arg in args)
+
+
+def _to_str(args: list[str]) -> Written | None:
+    if len(args) != 1 or _any_literal(args):
         return None
-    return value if isinstance(value, str) else None
+    text = args[0]
+    return Written(f"(type({text}) is str or {text} is None)", f"({text} or '')", f"len({text} or '') {_CAPPED}")
+
+
+def _truncate_to(args: list[str]) -> Written | None:
+    if len(args) != 2 or _any_literal(args[:1]):
+        return None
+    text, length = args
+    known, n = literal(length)
+    if not known:
+        return Written(f"type({text}) is str and type({length}) is int and {length} >= 0",
+                       f"{text}[:{length}]", f"{length} {_CAPPED}")
+    if type(n) is not int or n < 0:
+        return None
+    return Written(f"type({text}) is str", f"{text}[:{n}]", "" if n <= limits.MAX_OUTPUT else f"len({text}) {_CAPPED}")
+
+
+def _money(args: list[str]) -> Written | None:
+    if len(args) != 1 or _any_literal(args):
+        return None
+    return Written(f"type({args[0]}) is str and _MONEY_PLAIN({args[0]}) is not None", f"_Decimal({args[0]})")
+
+
+def _round_money(args: list[str]) -> Written | None:
+    if len(args) != 1 or _any_literal(args):
+        return None
+    return Written(f"type({args[0]}) is _Decimal and {args[0]}.is_finite()",
+                   f"{args[0]}.quantize(_CENT, rounding=_HALF_UP)")
+
+
+def _coalesce(args: list[str]) -> Written | None:
+    if not args or _any_literal(args[:1]):
+        return None
+    first = args[0]
+    if len(args) == 2:
+        known, then = literal(args[1])
+        if known and (then is None or type(then) is str):     # first missing: the literal, "" is missing too
+            return Written(f"(type({first}) is str or {first} is None)", f"({first} or {then or None!r})",
+                           f"len({first} or '') {_CAPPED}")
+    return Written(f"type({first}) is str and {first} != ''", first, f"len({first}) {_CAPPED}")
+
+
+def _country_name(args: list[str]) -> Written | None:
+    if len(args) != 1 or _any_literal(args):
+        return None
+    return Written(f"type({args[0]}) is str and {args[0]} in _COUNTRY_NAMES", f"_COUNTRY_NAMES[{args[0]}]")
+
+
+# iex helpers whose commonest call is written out, for the arguments under which the helper
+# would return exactly that: to_str of a text or None, truncate_to of a text, coalesce of a
+# non-empty text first (or of a value and a literal), money of a plain number text ("12.50", as
+# webshops send amounts), round_money of a Decimal, country_name of a code as NAMES has it.
+# tests/engine/expressions/test_pycode.py checks each against the helper itself.
+SHORTCUTS: dict[Callable[..., Any], Callable[[list[str]], Written | None]] = {
+    to_str: _to_str, truncate_to: _truncate_to, coalesce: _coalesce, money: _money,
+    round_money: _round_money, country_name: _country_name,
+}
 
 
 def is_plain_helper(obj: Any) -> bool:
@@ -251,9 +307,11 @@ class Translator:
     name's value (a local variable of the generated function, or a namespace entry)."""
 
     def __init__(self, namespace: Namespace, resolve: Callable[[str], str],
-                 optimistic: bool = False) -> None:
+                 optimistic: bool = False, held: Callable[[str], bool] = lambda name: False) -> None:
         self.ns = namespace
         self.resolve = resolve
+        # names whose value is held data, never Undefined (mapping-local values, checked when made)
+        self.held = held
         # Optimistic code reads ``x.a`` as ``x['a']``: where that succeeds (a dict key, a list
         # index) it is what the sandbox answers; where it raises (a missing key, an object) the
         # caller runs the ordinary translation instead. ``guessed`` says if it made such a read.
@@ -265,13 +323,21 @@ class Translator:
         finishes it (materialised, no Undefined inside, size-capped). ``output`` is the source
         of a function that makes the value plain output (``_leaf(@, b, d + 1)`` with ``@`` for
         the value): a value of a plain type needs neither step, so one check serves both."""
-        source = self._careful(node) if missing_ok else self.expr(node)
+        optimistic = self.optimistic
+        self.optimistic = optimistic and not missing_ok     # see _careful
+        try:
+            return self._result(node, missing_ok, output)
+        finally:
+            self.optimistic = optimistic
+
+    def _result(self, node: nodes.Node, missing_ok: bool, output: str | None) -> str:
         kind = result_kind(node)
         if kind == SCALAR:
-            return source
+            return self.expr(node)
+        source = self.expr(node) if kind == REFERENCE else ""
         value = self.ns.fresh("_v")
         if kind == REFERENCE:     # only a missing value needs the check
-            never_missing = self.optimistic and isinstance(node, nodes.Getattr | nodes.Getitem)  # x['a'] raises
+            never_missing = self._never_missing(node)
             finish = value if never_missing else f"{'_ref_or_none' if missing_ok else '_ref'}({value})"
             if output is not None:
                 return f"({value} if type({value} := {source}) in _PLAIN_TYPES else {output.replace('@', finish, 1)})"
@@ -281,8 +347,45 @@ class Translator:
         finish = f"{'_result_or_none' if missing_ok else '_result'}({value})"
         if output is not None:
             finish = output.replace("@", finish, 1)
-        return f"({value} if type({value} := {source}) in _FINISHED or type({value}) is str " \
-               f"and len({value}) <= {limits.MAX_OUTPUT} else {finish})"
+
+        def wrap(source: str) -> str:
+            return f"({value} if type({value} := {source}) in _FINISHED or type({value}) is str " \
+                   f"and len({value}) <= {limits.MAX_OUTPUT} else {finish})"
+
+        return self._finished(node, wrap)
+
+    def _never_missing(self, node: nodes.Node) -> bool:
+        """Whether the translated node can never give Undefined: a held name, a literal or test,
+        an optimistic read (it raises instead), or a choice among those."""
+        if isinstance(node, nodes.Name):
+            return self.held(node.name)
+        if isinstance(node, nodes.Getattr | nodes.Getitem):
+            return self.optimistic
+        if isinstance(node, nodes.And | nodes.Or):
+            return self._never_missing(node.left) and self._never_missing(node.right)
+        if isinstance(node, nodes.CondExpr):
+            return node.expr2 is not None and self._never_missing(node.expr1) and self._never_missing(node.expr2)
+        return result_kind(node) == SCALAR
+
+    def _finished(self, node: nodes.Node, wrap: Callable[[str], str]) -> str:
+        """The node's value finished by ``wrap``, except where the translation knows the value
+        is finished already (a helper's written-out call, a trim of a text, native arithmetic,
+        a plain literal): there the common case pays nothing for finishing."""
+        if isinstance(node, nodes.CondExpr) and node.expr2 is not None:
+            return f"({self._finished(node.expr1, wrap)} if {self.expr(node.test)} " \
+                   f"else {self._finished(node.expr2, wrap)})"
+        if isinstance(node, nodes.Const) and type(node.value) in _CONSTANT_TYPES \
+                and (type(node.value) is not str or len(node.value) <= limits.MAX_OUTPUT):
+            return self._Const(node)
+        if result_kind(node) == SCALAR and not isinstance(node, nodes.List | nodes.Tuple | nodes.Dict):
+            return self.expr(node)
+        if isinstance(node, nodes.Call | nodes.Filter):
+            return self._finishing_call(node, wrap)
+        if isinstance(node, nodes.Add | nodes.Sub | nodes.Mul | nodes.Div):
+            return self._binary(node, wrap)
+        if isinstance(node, nodes.Neg | nodes.Pos):
+            return self._unary(node, wrap)
+        return wrap(self.expr(node))
 
     def text(self, template: nodes.Template) -> str:
         """A mixed template (text with ``{{ }}`` parts) rendered to text."""
@@ -353,56 +456,70 @@ class Translator:
             args.append(f"**{{{pairs}}}")
         return args
 
-    def _Call(self, node: nodes.Call) -> str:
+    def _Call(self, node: nodes.Call, wrap: Callable[[str], str] | None = None) -> str:
+        """A call; with ``wrap`` (see _finished) its value finished."""
         args = self._arguments(node)
         if isinstance(node.node, nodes.Name):
             helper = ENV.globals.get(node.node.name)
             callee = self.resolve(node.node.name)
             if helper is not None and is_plain_helper(helper) and callee == self.ns.name_for(helper, "G"):
                 if node.node.name == CONCAT and 1 < len(args) <= 4 and not node.kwargs:
-                    return self._concat(callee, args)
-                shortcut = SHORTCUTS.get(node.node.name)
+                    return _wrapped(self._concat(callee, args), wrap)
+                shortcut = SHORTCUTS.get(helper)
                 if shortcut is not None and not node.kwargs:
-                    return self._shortcut(shortcut, callee, args)
-                return f"{callee}({', '.join(args)})"
-        return f"_call({', '.join([self.expr(node.node), *args])})"
+                    return self._shortcut(shortcut, callee, args, wrap)
+                return _wrapped(f"{callee}({', '.join(args)})", wrap)
+        return _wrapped(f"_call({', '.join([self.expr(node.node), *args])})", wrap)
 
-    def _shortcut(self, shortcut: Callable[[list[str]], tuple[str, str] | None], function: str,
-                  args: list[str]) -> str:
-        """A helper call that, for its commonest argument, is written out (see SHORTCUTS)."""
-        names = [self.ns.fresh("_h") for _ in args]
+    def _finishing_call(self, node: nodes.Call | nodes.Filter, wrap: Callable[[str], str]) -> str:
+        return self._Call(node, wrap) if isinstance(node, nodes.Call) else self._Filter(node, wrap)
+
+    def _shortcut(self, shortcut: Callable[[list[str]], Written | None], function: str,
+                  args: list[str], wrap: Callable[[str], str] | None) -> str:
+        """A helper call that, for its commonest arguments, is written out (see SHORTCUTS); a
+        literal argument is used as it stands, so what it decides is decided here."""
+        names = [arg if literal(arg)[0] else self.ns.fresh("_h") for arg in args]
         written = shortcut(names)
         if written is None:
-            return f"{function}({', '.join(args)})"
-        condition, value = written
-        bind = ", ".join(f"({name} := {arg})" for name, arg in zip(names, args, strict=True))
-        return f"({value} if ({bind},) and {condition} else {function}({', '.join(names)}))"
+            return _wrapped(f"{function}({', '.join(args)})", wrap)
+        condition = written.condition
+        if wrap is not None and written.finished:
+            condition = f"{condition} and {written.finished}"
+        bound = [f"({name} := {arg})" for name, arg in zip(names, args, strict=True) if name != arg]
+        if bound:
+            condition = f"({', '.join(bound)},) and {condition}"
+        general = _wrapped(f"{function}({', '.join(names)})", wrap)
+        return f"({written.value} if {condition} else {general})"
 
     def _concat(self, function: str, args: list[str]) -> str:
         """``a ~ b``: texts joined directly, anything else (or too long) through _iex_concat."""
         # a literal text part is used as it stands; only the others are named and checked
-        parts = [arg if _is_text_literal(arg) else self.ns.fresh("_c") for arg in args]
+        parts = [arg if type(literal(arg)[1]) is str else self.ns.fresh("_c") for arg in args]
         named = [(part, arg) for part, arg in zip(parts, args, strict=True) if part != arg]
         if not named:
             return f"{function}({', '.join(args)})"
         bind = ", ".join(f"({part} := {arg})" for part, arg in named)
         texts = " and ".join(f"type({part}) is str" for part, _ in named)
-        total = " + ".join(f"len({part})" for part in parts)
+        fixed = sum(len(literal(part)[1]) for part in parts if part in args)     # literal lengths, added up here
+        total = " + ".join([*(f"len({part})" for part, _ in named), *([str(fixed)] if fixed else [])])
         return (f"({' + '.join(parts)} if ({bind},) and {texts} and {total} <= {limits.MAX_ITEMS} "
                 f"else {function}({', '.join(parts)}))")
 
-    def _Filter(self, node: nodes.Filter) -> str:
+    def _Filter(self, node: nodes.Filter, wrap: Callable[[str], str] | None = None) -> str:
+        """A filter; with ``wrap`` (see _finished) its value finished."""
         if node.node is None:
             raise Untranslatable("filter block")
         function = ENV.filters[node.name]
         method = _STR_FILTERS.get(node.name)
         if method is None or node.args or node.kwargs or node.dyn_args or node.dyn_kwargs:
-            return self._apply(function, "F", node)
+            return _wrapped(self._apply(function, "F", node), wrap)
         # trim/upper/lower of a str within the size cap: what the size-checked filter returns
+        name, longest = method
         value = self.ns.fresh("_s")
-        general = ", ".join([*self._passed(function), value])
-        return (f"({value}.{method}() if type({value} := {self.expr(node.node)}) is str "
-                f"and len({value}) <= {limits.MAX_OUTPUT} else {self.ns.name_for(function, 'F')}({general}))")
+        arguments = ", ".join([*self._passed(function), value])
+        general = _wrapped(f"{self.ns.name_for(function, 'F')}({arguments})", wrap)
+        return (f"({value}.{name}() if type({value} := {self.expr(node.node)}) is str "
+                f"and len({value}) <= {longest} else {general})")
 
     def _Test(self, node: nodes.Test) -> str:
         return self._apply(ENV.tests[node.name], "K", node)
@@ -432,10 +549,12 @@ class Translator:
 
     # -- operators -------------------------------------------------------------------------------
 
-    def _binary(self, node: nodes.BinExpr) -> str:
+    def _binary(self, node: nodes.BinExpr, wrap: Callable[[str], str] | None = None) -> str:
+        """An operator; with ``wrap`` (see _finished) its value finished (a native result, a
+        Decimal or int, is)."""
         left, right = self.expr(node.left), self.expr(node.right)
         if node.operator not in _NATIVE_DECIMAL_OPS:
-            return f"_binop(None, {node.operator!r}, {left}, {right})"
+            return _wrapped(f"_binop(None, {node.operator!r}, {left}, {right})", wrap)
         # numbers the sandbox's operator would treat exactly as Python does: Decimal with Decimal
         # or int; int with int for + and -, and for * within the integer size cap
         a, b = self.ns.fresh("_l"), self.ns.fresh("_r")
@@ -445,16 +564,16 @@ class Translator:
         native = {"+": f"({decimal} or {both_int})", "-": f"({decimal} or {both_int})",
                   "*": f"({decimal} or {both_int} and {a}.bit_length() + {b}.bit_length() <= {limits.MAX_INT_BITS})",
                   "/": decimal}[node.operator]
-        return (f"({a} {node.operator} {b} if (({a} := {left}), ({b} := {right})) and {native} "
-                f"else _binop(None, {node.operator!r}, {a}, {b}))")
+        general = _wrapped(f"_binop(None, {node.operator!r}, {a}, {b})", wrap)
+        return f"({a} {node.operator} {b} if (({a} := {left}), ({b} := {right})) and {native} else {general})"
 
     _Add = _Sub = _Mul = _Div = _FloorDiv = _Mod = _Pow = _binary
 
-    def _unary(self, node: nodes.UnaryExpr) -> str:
+    def _unary(self, node: nodes.UnaryExpr, wrap: Callable[[str], str] | None = None) -> str:
         operand = self.expr(node.node)
         value = self.ns.fresh("_u")
-        return (f"({node.operator}{value} if type({value} := {operand}) is _Decimal "
-                f"else _unop(None, {node.operator!r}, {value}))")
+        general = _wrapped(f"_unop(None, {node.operator!r}, {value})", wrap)
+        return f"({node.operator}{value} if type({value} := {operand}) is _Decimal else {general})"
 
     _Neg = _Pos = _unary
 
@@ -493,3 +612,7 @@ class Translator:
     def _Dict(self, node: nodes.Dict) -> str:
         pairs = ", ".join(f"{self.expr(pair.key)}: {self.expr(pair.value)}" for pair in node.items)
         return f"{{{pairs}}}"
+
+
+def _wrapped(source: str, wrap: Callable[[str], str] | None) -> str:
+    return source if wrap is None else wrap(source)

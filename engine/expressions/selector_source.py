@@ -33,6 +33,7 @@ def _values(value: Any) -> Any:
 
 
 _ORDER = {"lt": "<", "gt": ">", "lte": "<=", "gte": ">="}
+_COLLECTED = ("projection", "filter_projection", "value_projection")    # a list without nulls, or null
 
 RUNTIME = {"_jp_false": is_false, "_jp_field": field, "_jp_flatten": flatten, "_jp_not": negate,
            "_jp_index": index, "_jp_values": _values, "_jp_equals": _equals,
@@ -74,9 +75,8 @@ class SelectorSource:
         name = node["value"]
         if value is ROOT:
             return self.root_name(name)
-        temp = self._temp("_jv")
-        return (f"({temp}.get({name!r}) if type({temp} := {value}) is dict "
-                f"else _jp_field({temp}, {name!r}))")
+        bound, current = self._bind(value)
+        return f"({current}.get({name!r}) if type({bound}) is dict else _jp_field({current}, {name!r}))"
 
     def _current(self, node: dict[str, Any], value: Any) -> str:
         return self._value(value)
@@ -111,16 +111,41 @@ class SelectorSource:
 
     # -- projections -----------------------------------------------------------------------------
 
-    def _collect(self, items: str, each: dict[str, Any], condition: dict[str, Any] | None = None) -> str:
+    def _collect(self, items: str, each: dict[str, Any], condition: dict[str, Any] | None = None,
+                 flat: bool = False) -> str:
+        """A projection's list: ``each`` of every item, nulls left out; with ``flat`` the items
+        of ``items`` that are lists count with their items (``x[]`` projected in one go)."""
         item, result = self._temp("_ji"), self._temp("_jx")
-        keep = f"({result} := {self.node(each, item)}) is not None"
+        loop = f"for {item} in {items}"
+        if flat:
+            part = self._temp("_jp")
+            loop = f"for {part} in {items} for {item} in ({part} if isinstance({part}, list) else ({part},))"
+        if each["type"] in ("identity", "current"):
+            keep = f"{item} is not None"
+            result = item
+        else:
+            keep = f"({result} := {self.node(each, item)}) is not None"
         if condition is not None:
-            keep = f"not _jp_false({self.node(condition, item)}) and {keep}"
-        return f"[{result} for {item} in {items} if {keep}]"
+            test = self.node(condition, item)
+            # a comparison gives True, False or None: its truth is what is_false would say
+            keep = f"{test} and {keep}" if condition["type"] == "comparator" else f"not _jp_false({test}) and {keep}"
+        return f"[{result} {loop} if {keep}]"
 
     def _projection(self, node: dict[str, Any], value: Any) -> str:
         base, each = node["children"]
         items = self._temp("_jb")
+        if base["type"] == "flatten":          # x[].each: flatten and projection in one
+            base = base["children"][0]
+            if base["type"] == "multi_select_list" and value is ROOT and each["type"] == "identity" \
+                    and all(child["type"] in _COLLECTED for child in base["children"]):
+                # [a[], b[?c]][]: lists without nulls, or null; the list itself is never null
+                part, item = self._temp("_jp"), self._temp("_ji")
+                parts = ", ".join(self.node(child, ROOT) for child in base["children"])
+                # (named outside the comprehension: Python refuses := in its iterable)
+                return (f"([{item} for {part} in {items} if {part} is not None for {item} in {part}] "
+                        f"if ({items} := ({parts},)) else None)")
+            return (f"({self._collect(items, each, flat=True)} if isinstance({items} := {self.node(base, value)}, list) "
+                    f"else None)")
         return (f"({self._collect(items, each)} if isinstance({items} := {self.node(base, value)}, list) "
                 f"else None)")
 
@@ -140,10 +165,13 @@ class SelectorSource:
         return f"_jp_flatten({self.node(node['children'][0], value)})"
 
     def _bind(self, value: Any) -> tuple[str, Any]:
-        """(binding, current): the current value named once, or the root itself, which needs no
-        name (top-level names are read directly) and is never null."""
+        """(binding, current): the source that names the current value (where it is first read)
+        and its name; a name already is one, and the root needs none (top-level names are read
+        directly) and is never null."""
         if value is ROOT:
             return "None", ROOT
+        if value.isidentifier():
+            return value, value
         current = self._temp("_jv")
         return f"({current} := {value})", current
 
@@ -165,8 +193,12 @@ class SelectorSource:
         left, right = self.node(left_node, current), self.node(right_node, current)
         kind = node["value"]
         if kind in ("eq", "ne"):
-            test = f"_jp_equals({left}, {right})"
-            return f"({bound}, {'' if kind == 'eq' else 'not '}{test})[1]"
+            # against a text or null literal jmespath's equality is Python's (no 0/False case)
+            plain = any(child["type"] == "literal" and isinstance(child["value"], str | type(None))
+                        for child in (left_node, right_node))
+            test = f"({left} {'==' if kind == 'eq' else '!='} {right})" if plain \
+                else f"{'' if kind == 'eq' else 'not '}_jp_equals({left}, {right})"
+            return test if bound == current else f"({bound}, {test})[1]"
         a, b = self._temp("_ja"), self._temp("_jb")
         return (f"({bound}, ({a} {_ORDER[kind]} {b} if _jp_comparable({a} := {left}) & "
                 f"_jp_comparable({b} := {right}) else None))[1]")

@@ -30,6 +30,7 @@ from engine.expressions.pycode import (
     Namespace,
     Translator,
     Untranslatable,
+    literal,
     result_kind,
 )
 from engine.expressions.sandbox import ENV
@@ -168,9 +169,10 @@ class _Module:
         scope = _Scope(tuple(zip(with_names, params, strict=True)))
         computed: list[tuple[str, str]] = []
         for var_name, node in mapping.variables:
-            value = body.node(node, scope, _Path.static(f"vars.{var_name}"), None)
             local = body.local(f"v_{var_name}")
-            body.emit(f"{local} = {_as_var(value, node)}")
+            value = body.node(node, scope, _Path.static(f"vars.{var_name}"), None, into=local)
+            if value != local:
+                body.emit(f"{local} = {_as_var(value, node)}")
             computed.append((var_name, local))
             # ``vars`` is a dict of the vars so far, built where it is read
             scope = scope.bind(var_name, local).bind("vars", tuple(computed))
@@ -229,9 +231,10 @@ class _Body:
     # -- templates -------------------------------------------------------------------------------
 
     def template(self, compiled: Compiled, scope: _Scope, path: str, missing_ok: bool = False,
-                 value: bool = True, output: str | None = None) -> str:
+                 value: bool = True, output: str | None = None, into: str | None = None) -> str:
         """Emit the evaluation of one template; ``path`` is the source of its field path (a
-        value's errors name it or nothing, a ``$when``'s name it as it is, as in the tree)."""
+        value's errors name it or nothing, a ``$when``'s name it as it is, as in the tree).
+        Returns the source of the value: ``into`` (a local to assign), a literal or a local."""
         if not compiled.is_template:
             return self.module.ns.name_for(compiled.source, "L") \
                 if not isinstance(compiled.source, str | int | bool | type(None)) else repr(compiled.source)
@@ -247,7 +250,7 @@ class _Body:
             if output is not None:
                 ordinary = output.replace("@", ordinary, 1)
             optimistic = ""
-        result = self.local("t")
+        result = into or self.local("t")
         spec = self.module.ns.name_for(scope.names_spec(), "N")
         explain = f"_explain({holder}, ctx, locals(), {spec}, {path}, {value}, {missing_ok}, {self.origin})"
         self.emit("try:")
@@ -266,7 +269,8 @@ class _Body:
                    output: str | None) -> str:
         """The template as Python (made plain output with ``output``, see Translator.result);
         with ``optimistic``, "" when that would be the same code."""
-        translator = Translator(self.module.ns, lambda name: self.resolve(name, scope), optimistic)
+        translator = Translator(self.module.ns, lambda name: self.resolve(name, scope), optimistic,
+                                held=lambda name: scope.local(name) is not None)
         if isinstance(compiled.tree, jinja.Template):
             source = translator.text(compiled.tree)        # text: plain already
         else:
@@ -289,10 +293,11 @@ class _Body:
     # function's result (1 = the result itself), or None where the value is not output (a var,
     # a ``$with``): output values are made plain (``_leaf``) and counted against the budget.
 
-    def node(self, node: Node, scope: _Scope, path: _Path, out: int | None) -> str:
-        """A node's value (OMIT when its $when is false), as Node.run computes it."""
+    def node(self, node: Node, scope: _Scope, path: _Path, out: int | None, into: str | None = None) -> str:
+        """A node's value (OMIT when its $when is false), as Node.run computes it; a value
+        computed here is assigned to ``into`` if given."""
         if node.when is None:
-            return self.produce(node, scope, path, out)
+            return self.produce(node, scope, path, out, into)
         result = self.local("when")
         self.emit(f"if {self.template(node.when, scope, path.source, value=False)}:")
         self.indent += 1
@@ -302,12 +307,12 @@ class _Body:
         self.emit(f"    {result} = OMIT")
         return result
 
-    def produce(self, node: Node, scope: _Scope, path: _Path, out: int | None) -> str:
+    def produce(self, node: Node, scope: _Scope, path: _Path, out: int | None, into: str | None = None) -> str:
         if out is not None:
             self.max_depth = max(self.max_depth, out)
         if isinstance(node, ValueNode):
             if out is None or _is_plain_scalar(node.value):
-                return self.template(node.value, scope, path.source, node.missing_ok)
+                return self.template(node.value, scope, path.source, node.missing_ok, into=into)
             leaf = f"_leaf(@, b, d + {out - 1})"
             if not node.value.is_template or (isinstance(node.value.tree, jinja.Name)
                                               and scope.local(node.value.tree.name) is not None):
@@ -327,7 +332,7 @@ class _Body:
         raise Untranslatable(type(node).__name__)
 
     def _count(self, values: int, out: int | None) -> None:
-        if out is not None:
+        if out is not None and values:
             self.emit(f"b[0] -= {values}")
 
     def _object(self, fields: list[tuple[str, Node]], scope: _Scope, path: _Path, out: int | None,
@@ -410,9 +415,11 @@ class _Body:
         values = []
         for name, child in node.with_names:
             local = self.local(f"with_{name}")
-            value = self.node(child, scope, path.field(f"$with.{name}"), None)
-            self.emit(f"{local} = {_as_var(value, child)}")
-            values.append(local)
+            value = self.node(child, scope, path.field(f"$with.{name}"), None, into=local)
+            if _as_var(value, child) != value or not (value.isidentifier() or literal(value)[0]):
+                self.emit(f"{local} = {_as_var(value, child)}")
+                value = local
+            values.append(value)
         with_names = tuple(name for name, _ in node.with_names)
         function = self.module.function(node.mapping, with_names, output=out is not None)
         result = self.local("used")

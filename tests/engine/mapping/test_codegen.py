@@ -149,6 +149,32 @@ def test_an_output_over_the_value_cap_is_refused_as_by_the_tree(monkeypatch: pyt
         mapping.evaluate({"record": {"rows": list(range(100))}})
 
 
+@pytest.mark.parametrize("template", ["{{ to_str(record.text) }}", "{{ record.text | upper }}",
+                                      "{{ coalesce(record.text, '') }}", "{{ truncate_to(record.text, 2000000) }}"])
+def test_a_value_finished_on_a_fast_path_is_still_capped(template: str) -> None:
+    """Written-out calls leave the finishing out only where their value is capped already."""
+    mapping = compile_mapping({"v": template})
+    assert mapping.evaluate({"record": {"text": "\u0390" * 300_000}})["v"] in ("\u0390" * 300_000,
+                                                                              "\u0390".upper() * 300_000)
+    with pytest.raises(IexError, match="larger than 1000000") as info:
+        mapping.evaluate({"record": {"text": "\u0390" * 400_000 if "upper" in template else "x" * 1_000_001}})
+    assert info.value.field_path == "v"
+
+
+def test_written_out_helpers_give_the_helpers_answer(generated_only: None) -> None:
+    mapping = compile_mapping({"country": "{{ country_name(record.country) }}",
+                               "price": "{{ round_money(record.amount) }}",
+                               "cvr": "{{ coalesce(record.cvr, '') }}",
+                               "name": "{{ to_str(record.name) | trim }}"})
+    assert mapping.evaluate({"record": {"country": "DK", "amount": Decimal("2.345"), "cvr": "", "name": None}}) \
+        == {"country": "Denmark", "price": Decimal("2.35"), "cvr": None, "name": ""}
+    assert mapping.evaluate({"record": {"country": " de", "amount": "10.005", "cvr": "123", "name": 7}}) \
+        == {"country": "Germany", "price": Decimal("10.01"), "cvr": "123", "name": "7"}
+    with pytest.raises(DataError, match="'XX' is not an ISO 3166 country code") as info:
+        mapping.evaluate({"record": {"country": "XX", "amount": 1, "cvr": None, "name": ""}})
+    assert info.value.field_path == "country"
+
+
 def test_a_template_the_translator_does_not_know_still_runs_in_a_generated_mapping(generated_only: None) -> None:
     mapping = compile_mapping({"total": "{{ money(*record.amounts) }}", "n": "{{ record.n }}"})
     assert mapping._fast() is not None
