@@ -61,6 +61,9 @@ def memory_bound() -> Iterator[None]:
     assert peak < MEMORY_BOUND, f"peak memory {peak / 1e6:.0f} MB"
 
 
+DEADLINE = "evaluation took longer than"
+
+
 def refusal(source: str) -> IexError:
     """Compile and evaluate ``source``; return the (required) error, checked for clarity.
 
@@ -80,7 +83,12 @@ def refusal(source: str) -> IexError:
         run_generated(generated, context())
     with pytest.raises(IexError) as through_mapping:
         mapping.evaluate(context())
-    assert through_mapping.value.message == error.message
+    if DEADLINE in error.message or DEADLINE in through_mapping.value.message:
+        # a race the deadline may win on one evaluation and a cap on the other (the first runs
+        # under tracemalloc, several times slower): the same refusal to the technician
+        assert type(through_mapping.value) is type(error)
+    else:
+        assert through_mapping.value.message == error.message
     text = str(error)
     assert "Traceback" not in text and " at 0x" not in text, text
     assert SECRET_VALUE not in text
