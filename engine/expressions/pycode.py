@@ -39,13 +39,12 @@ from engine.expressions import limits
 from engine.expressions.filters import display_text
 from engine.expressions.runtime import check_result
 from engine.expressions.sandbox import CONCAT, ENV
-from engine.expressions.shortcuts import SHORTCUTS, Written, literal
+from engine.expressions.shortcuts import CONSTANT_TYPES, SHORTCUTS, Written, literal
 from engine.helpers.countries import NAMES as COUNTRY_NAMES
 from engine.helpers.money import PLAIN_AMOUNT
 
 _COMPARE = {"eq": "==", "ne": "!=", "gt": ">", "gteq": ">=", "lt": "<", "lteq": "<=",
             "in": "in", "notin": "not in"}
-_CONSTANT_TYPES = (str, int, bool, type(None))
 _CONTEXT = ENV.context_class(ENV, {}, None, {})   # what pass_context filters receive
 _NATIVE_DECIMAL_OPS = frozenset({"+", "-", "*", "/"})
 # str methods a filter of a text comes to, with the longest text whose result stays within the
@@ -238,9 +237,9 @@ class Translator:
         kind = result_kind(node)
         if kind == SCALAR:
             return self.expr(node)
-        source = self.expr(node) if kind == REFERENCE else ""
         value = self.ns.fresh("_v")
         if kind == REFERENCE:     # only a missing value needs the check
+            source = self.expr(node)
             never_missing = self._never_missing(node)
             finish = value if never_missing else f"{'_ref_or_none' if missing_ok else '_ref'}({value})"
             if output is not None:
@@ -278,13 +277,15 @@ class Translator:
         if isinstance(node, nodes.CondExpr) and node.expr2 is not None:
             return f"({self._finished(node.expr1, wrap)} if {self.expr(node.test)} " \
                    f"else {self._finished(node.expr2, wrap)})"
-        if isinstance(node, nodes.Const) and type(node.value) in _CONSTANT_TYPES \
+        if isinstance(node, nodes.Const) and type(node.value) in CONSTANT_TYPES \
                 and (type(node.value) is not str or len(node.value) <= limits.MAX_OUTPUT):
             return self._Const(node)
         if result_kind(node) == SCALAR and not isinstance(node, nodes.List | nodes.Tuple | nodes.Dict):
             return self.expr(node)
-        if isinstance(node, nodes.Call | nodes.Filter):
-            return self._finishing_call(node, wrap)
+        if isinstance(node, nodes.Call):
+            return self._Call(node, wrap)
+        if isinstance(node, nodes.Filter):
+            return self._Filter(node, wrap)
         if isinstance(node, nodes.Add | nodes.Sub | nodes.Mul | nodes.Div):
             return self._binary(node, wrap)
         if isinstance(node, nodes.Neg | nodes.Pos):
@@ -313,7 +314,7 @@ class Translator:
     # -- leaves ----------------------------------------------------------------------------------
 
     def _Const(self, node: nodes.Const) -> str:
-        if type(node.value) not in _CONSTANT_TYPES:
+        if type(node.value) not in CONSTANT_TYPES:
             raise Untranslatable(f"constant {type(node.value).__name__}")
         return repr(node.value)
 
@@ -374,9 +375,6 @@ class Translator:
                     return self._shortcut(shortcut, callee, args, wrap)
                 return _wrapped(f"{callee}({', '.join(args)})", wrap)
         return _wrapped(f"_call({', '.join([self.expr(node.node), *args])})", wrap)
-
-    def _finishing_call(self, node: nodes.Call | nodes.Filter, wrap: Callable[[str], str]) -> str:
-        return self._Call(node, wrap) if isinstance(node, nodes.Call) else self._Filter(node, wrap)
 
     def _shortcut(self, shortcut: Callable[[list[str]], Written | None], function: str,
                   args: list[str], wrap: Callable[[str], str] | None) -> str:

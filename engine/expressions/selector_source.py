@@ -134,7 +134,8 @@ class SelectorSource:
     def _projection(self, node: dict[str, Any], value: Any) -> str:
         base, each = node["children"]
         items = self._temp("_jb")
-        if base["type"] == "flatten":          # x[].each: flatten and projection in one
+        flat = base["type"] == "flatten"      # x[].each: flatten and projection in one
+        if flat:
             base = base["children"][0]
             if base["type"] == "multi_select_list" and value is ROOT and each["type"] == "identity" \
                     and all(child["type"] in _COLLECTED for child in base["children"]):
@@ -144,9 +145,7 @@ class SelectorSource:
                 # (named outside the comprehension: Python refuses := in its iterable)
                 return (f"([{item} for {part} in {items} if {part} is not None for {item} in {part}] "
                         f"if ({items} := ({parts},)) else None)")
-            return (f"({self._collect(items, each, flat=True)} if isinstance({items} := {self.node(base, value)}, list) "
-                    f"else None)")
-        return (f"({self._collect(items, each)} if isinstance({items} := {self.node(base, value)}, list) "
+        return (f"({self._collect(items, each, flat=flat)} if isinstance({items} := {self.node(base, value)}, list) "
                 f"else None)")
 
     def _value_projection(self, node: dict[str, Any], value: Any) -> str:

@@ -21,7 +21,7 @@ from engine.helpers.countries import country_name
 from engine.helpers.general import coalesce, to_str, truncate_to
 from engine.helpers.money import money, round_money
 
-_CONSTANT_TYPES = (str, int, bool, type(None))
+CONSTANT_TYPES = (str, int, bool, type(None))   # what a literal in generated code may be
 
 
 class Written(NamedTuple):
@@ -43,7 +43,7 @@ def literal(source: str) -> tuple[bool, Any]:
         value = ast.literal_eval(source)
     except (ValueError, SyntaxError, MemoryError, RecursionError):
         return False, None
-    return (True, value) if type(value) in _CONSTANT_TYPES and repr(value) == source else (False, None)
+    return (True, value) if type(value) in CONSTANT_TYPES and repr(value) == source else (False, None)
 
 
 _CAPPED = f"<= {limits.MAX_OUTPUT}"
